@@ -1,0 +1,35 @@
+# skygate — the two Quick-start commands are `make demo` and `make test`.
+# Each creates what it needs (a virtual environment in .venv, system packages for the
+# PostgreSQL and browser tests) so that a fresh machine with Python >= 3.11 is enough.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test venv system bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "skygate needs Python >= 3.11")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system:
+	bash scripts/setup-system.sh
+
+demo: venv
+	$(BIN)/skygate demo
+
+test: venv system
+	$(BIN)/python -m pytest -n 2 -W error
+
+bench: venv
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,42 @@
+"""skygate: a digital twin of a Starlink-style LEO satellite internet service and its
+service-control plane.
+
+The public face is this module; everything it does not list in ``__all__`` is internal.
+Layers (lowest first): ``orbits`` → ``earth`` → ``policy``/``store`` → ``sim`` → ``network`` →
+surfaces (``cli``, ``api``). See ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+from skygate.errors import (
+    CoordinateError,
+    ElementSetError,
+    GeometryError,
+    InputError,
+    LedgerIntegrityError,
+    PermissionDenied,
+    PolicyError,
+    ScenarioError,
+    SkygateError,
+    StoreError,
+    TimeInputError,
+    UnknownRegionError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "SkygateError",
+    "InputError",
+    "ElementSetError",
+    "CoordinateError",
+    "TimeInputError",
+    "GeometryError",
+    "UnknownRegionError",
+    "ScenarioError",
+    "PolicyError",
+    "LedgerIntegrityError",
+    "StoreError",
+    "PermissionDenied",
+]
