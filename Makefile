@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test venv system bench clean
+.PHONY: demo test venv system web bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "skygate needs Python >= 3.11")'
@@ -19,13 +19,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The web map's assets (Leaflet from the npm registry + web/src), built into the package.
+WEB_OUT := src/skygate/api/static/BUILD.json
+$(WEB_OUT): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+web: $(WEB_OUT)
+
 system:
 	bash scripts/setup-system.sh
 
-demo: venv
+demo: venv web
 	$(BIN)/skygate demo
 
-test: venv system
+test: venv system web
 	$(BIN)/python -m pytest -n 2 -W error
 
 bench: venv

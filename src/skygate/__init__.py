@@ -40,3 +40,32 @@ __all__ = [
     "StoreError",
     "PermissionDenied",
 ]
+
+# Orbits and geodesy (layer 1 and 2): the constellation, propagation, look angles.
+from skygate.earth.geodesy import (  # noqa: E402
+    DEFAULT_MIN_ELEVATION_DEG,
+    ecef_to_geodetic,
+    geodetic_to_ecef,
+    look_angles,
+    visible_pairs,
+)
+from skygate.orbits import (  # noqa: E402
+    Constellation,
+    Ephemeris,
+    propagate,
+    propagate_blocks,
+    snapshot_epoch,
+)
+
+__all__ += [
+    "Constellation",
+    "Ephemeris",
+    "propagate",
+    "propagate_blocks",
+    "snapshot_epoch",
+    "DEFAULT_MIN_ELEVATION_DEG",
+    "geodetic_to_ecef",
+    "ecef_to_geodetic",
+    "look_angles",
+    "visible_pairs",
+]

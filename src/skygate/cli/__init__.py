@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; add a module here when it adds commands.
-_COMMAND_MODULES = ["orbits"]
+_COMMAND_MODULES = ["orbits", "web", "policy", "ledger", "earth", "sim"]
 
 
 def _register_all() -> None:

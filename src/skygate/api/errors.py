@@ -1,0 +1,74 @@
+"""How errors become answers: every user mistake is a 4xx with a message, never a 500.
+
+``SkygateError`` subclasses raised anywhere below the API map to one status each; request
+validation errors keep FastAPI's ``detail`` list (so the OpenAPI schema stays true) and add a
+one-line ``message`` that names the field and what was wrong.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from skygate.api.security import KeyNotFound
+from skygate.terminals import TerminalNotFound, TerminalRefused
+from skygate.errors import (
+    InputError,
+    LedgerIntegrityError,
+    PermissionDenied,
+    PolicyError,
+    SkygateError,
+    StoreError,
+)
+
+__all__ = ["install_error_handlers", "status_of"]
+
+_STATUS = [  # most specific first
+    (TerminalNotFound, 404),
+    (KeyNotFound, 404),
+    (PermissionDenied, 403),
+    (InputError, 422),
+    (PolicyError, 409),
+    (LedgerIntegrityError, 409),
+    (StoreError, 503),
+    (SkygateError, 400),
+]
+
+
+def status_of(exc: SkygateError) -> int:
+    """The HTTP status for a skygate error."""
+    return next(code for cls, code in _STATUS if isinstance(exc, cls))
+
+
+async def _skygate_error(request: Request, exc: SkygateError) -> JSONResponse:
+    body: dict = {"detail": getattr(exc, "message", None) or str(exc)}
+    for attr in ("where", "hint", "entry"):
+        if getattr(exc, attr, None) is not None:
+            body[attr] = getattr(exc, attr)
+    if isinstance(exc, TerminalRefused):  # the decision that refused it, with its reasons
+        d = exc.decision
+        body.update(status=d.status, serviceable=bool(d.serviceable), region=d.region,
+                    cell=d.cell if isinstance(d.cell, str) else f"{int(d.cell):x}",
+                    reasons=list(d.reasons), entries=[int(e) for e in d.entries])
+    return JSONResponse(body, status_code=status_of(exc))
+
+
+def _field(loc) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts[1:] if len(parts) > 1 and parts[0] in {"query", "path", "body"} else parts)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    summary = "; ".join(f"{_field(e.get('loc', ())) or 'request'}: {e.get('msg', 'invalid')}"
+                        for e in errors[:5])
+    detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+              for e in errors]
+    return JSONResponse({"detail": detail, "message": f"invalid request: {summary}"}, status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(SkygateError, _skygate_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,239 @@
+"""The objects behind the routes: store, keys, policy view, sky cache, terminals.
+
+:class:`Services` is the app's context object (one per app, built at startup). Routes stay
+thin: they parse, call a method here or in the layers below, and format.
+
+:class:`PolicyView` is the API's read side of the policy. It keeps the current
+:class:`~skygate.policy.PolicyState` (all ledger entries replayed; every rule carries its own
+time window, so one state answers for any date) and rebuilds it when the ledger head moves:
+at once after a write through this server, and within ``policy_check_s`` after a write by
+another process (the CLI). For each decision it hands :func:`skygate.policy.decide` only the
+rules that can cover the point (the region's own rules plus the cell-scoped rules containing
+its cell) — the same function, the same answer, without scanning every rule per request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from h3.api import basic_int as _h3i
+
+from skygate.api.approvals import ApprovalQueue
+from skygate.api.config import ServerConfig
+from skygate.api.security import KeyStore
+from skygate.api.sky import SkyCache
+from skygate.terminals import TerminalRegistry
+
+__all__ = ["Services", "PolicyView", "STATUS_RESTRICTED", "MAP_STATUSES"]
+
+STATUS_RESTRICTED = "restricted"
+#: What the map colours a cell by: the authorization status, or ``restricted`` where a
+#: ``terminal_disable`` restriction is in force (it overrides any status).
+MAP_STATUSES = ("available", "waitlist", "coming_soon", "not_authorized", STATUS_RESTRICTED)
+
+
+class PolicyView:
+    """Cached policy state with fast per-point decisions (see the module docstring)."""
+
+    def __init__(self, store, check_every_s: float = 1.0):
+        self.store = store
+        self.check_every_s = check_every_s
+        self._lock = threading.Lock()
+        self._state = None
+        self._size = -1
+        self._checked = 0.0
+        self._by_region: dict[str, tuple] = {}
+        self._cell_auths: tuple = ()
+        self._cell_restr: tuple = ()
+        self._cell_table = _CellRegions()
+
+    # -- state ---------------------------------------------------------------------------
+    def _head_size(self) -> int:
+        table = self.store.tables.ledger_head
+        with self.store.connect() as conn:
+            return int(conn.execute(sa.select(table.c.size).where(table.c.id == 1)).scalar() or 0)
+
+    def invalidate(self) -> None:
+        """Forget the cached state (called after every write through this server)."""
+        self._checked = 0.0
+        self._size = -1
+
+    def state(self):
+        """The current :class:`PolicyState`, rebuilt when the ledger head has moved."""
+        now = time.monotonic()
+        if self._state is not None and now - self._checked < self.check_every_s:
+            return self._state
+        with self._lock:
+            if self._state is not None and time.monotonic() - self._checked < self.check_every_s:
+                return self._state
+            size = self._head_size()
+            if size != self._size or self._state is None:
+                from skygate.policy import load_policy
+
+                self._rebuild(load_policy(self.store))
+                self._size = size
+            self._checked = time.monotonic()
+            return self._state
+
+    def _rebuild(self, state) -> None:
+        by_region: dict[str, tuple[list, list]] = {}
+        cell_auths, cell_restr = [], []
+        for rule in state.authorizations:
+            if rule.scope.kind == "region":
+                by_region.setdefault(rule.scope.region, ([], []))[0].append(rule)
+            else:
+                cell_auths.append(rule)
+        for rule in state.restrictions:
+            if rule.scope.kind == "region":
+                by_region.setdefault(rule.scope.region, ([], []))[1].append(rule)
+            else:
+                cell_restr.append(rule)
+        self._by_region = {k: (tuple(a), tuple(r)) for k, (a, r) in by_region.items()}
+        self._cell_auths, self._cell_restr = tuple(cell_auths), tuple(cell_restr)
+        self._state = state
+
+    # -- decisions -----------------------------------------------------------------------
+    def _subset(self, lat_deg: float, lon_deg: float):
+        """The state restricted to the rules that can cover the point.
+
+        The point's cell comes from H3 directly; its region from the region index's
+        per-cell table when the cell lies wholly in one region (not ``straddle``), else from
+        the exact point lookup — so the subset always holds every rule ``decide`` could use.
+        """
+        state = self.state()
+        cell = _h3i.latlng_to_cell(lat_deg, lon_deg, 5)
+        region = self._cell_table.region_of(cell)
+        if region is None:  # the cell straddles a border: ask for the point itself
+            from skygate.earth.regions import get_region_index
+
+            region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
+        probe = np.array([cell], dtype=np.uint64)
+        auths, restr = self._by_region.get(region, ((), ()))
+        auths = auths + tuple(a for a in self._cell_auths if a.scope.contains_cells(probe)[0])
+        restr = restr + tuple(r for r in self._cell_restr if r.scope.contains_cells(probe)[0])
+        return replace(state, authorizations=auths, restrictions=restr)
+
+    def decide_point(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
+        """:func:`skygate.policy.decide` for a point, over the rules that can cover it."""
+        from skygate.policy import decide
+
+        return decide((lat_deg, lon_deg), at, terminal, policy=self._subset(lat_deg, lon_deg))
+
+    def decide_full(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
+        """The same decision over the whole state (the benchmark's baseline; tests compare)."""
+        from skygate.policy import decide
+
+        return decide((lat_deg, lon_deg), at, terminal, policy=self.state())
+
+    # -- map layers ------------------------------------------------------------------------
+    def cell_statuses(self, cells: np.ndarray, at: datetime, terminal: str = "fixed"):
+        """Map status names and region codes for ``cells`` (uint64, res 5) at ``at``."""
+        from skygate.policy import compile_policy
+        from skygate.policy.model import STATUSES
+
+        state = self.state()
+        compiled = compile_policy(state, at, at + timedelta(microseconds=1), cells=cells,
+                                  terminal=terminal)
+        names = np.asarray(STATUSES + (STATUS_RESTRICTED,))
+        code = compiled.status.astype(np.int16)
+        code[self._disabled(compiled, at)] = len(STATUSES)
+        regions = np.asarray(compiled.region_codes)[compiled.region_id]
+        return compiled.cells, names[code], regions
+
+    def _disabled(self, compiled, at: datetime) -> np.ndarray:
+        """Cells under a ``terminal_disable`` restriction in force at ``at``."""
+        mask = np.zeros(compiled.cells.size, dtype=bool)
+        codes = {c: i for i, c in enumerate(compiled.region_codes)}
+        for r in self.state().restrictions:
+            if r.effect != "terminal_disable" or not r.in_force(at):
+                continue
+            if r.scope.kind == "region":
+                if r.scope.region in codes:
+                    mask |= compiled.region_id == codes[r.scope.region]
+            else:
+                mask |= r.scope.contains_cells(compiled.cells)
+        return mask
+
+    def region_statuses(self, at: datetime) -> list[dict[str, Any]]:
+        """Each region's own (region-scope) status at ``at``; cell-scoped rules are in /cells."""
+        from skygate.earth.regions import get_region_index
+        from skygate.policy.decision import pick_authorization
+
+        self.state()
+        index = get_region_index()
+        out = []
+        for code, name in zip(index.codes, index.names):
+            auths, restr = self._by_region.get(code, ((), ()))
+            win, _ = pick_authorization([a for a in auths if a.in_force(at)])
+            disabled = [r for r in restr if r.in_force(at) and r.effect == "terminal_disable"]
+            status = STATUS_RESTRICTED if disabled else (win.status if win else "not_authorized")
+            entries = ([win.id] if win else []) + [r.id for r in disabled]
+            out.append({"region": code, "name": name, "status": status,
+                        "label": win.label if win else None, "entries": entries})
+        return out
+
+
+class _CellRegions:
+    """Region of each res-5 cell that lies wholly in one region (None where it straddles).
+
+    One ``searchsorted`` over the 2,016,842 sorted res-5 cells per query (~2 µs) instead of
+    the general per-array path; built lazily from the region index's own per-cell tables.
+    """
+
+    def __init__(self):
+        self._cells = None
+
+    def _build(self) -> None:
+        from skygate.earth import cells as _cells
+        from skygate.earth.regions import get_region_index
+
+        index = get_region_index()
+        cells = _cells.all_cells(5)
+        self._codes = list(index.codes)
+        self._ids = index.cells_region_ids(cells, 5)
+        self._straddle = index.cells_straddle(cells)
+        self._cells = cells
+
+    def region_of(self, cell: int) -> str | None:
+        if self._cells is None:
+            self._build()
+        pos = int(np.searchsorted(self._cells, np.uint64(cell)))
+        if pos >= self._cells.size or int(self._cells[pos]) != cell or self._straddle[pos]:
+            return None
+        return self._codes[int(self._ids[pos])]
+
+
+class Services:
+    """Everything the routes use, built once per app at startup."""
+
+    def __init__(self, config: ServerConfig):
+        from skygate.policy.model import check_terminal
+        from skygate.store import open_store
+
+        self.config = config
+        self.store = open_store(config.core)
+        self.keys = KeyStore(self.store)
+        self.policy = PolicyView(self.store, config.api.policy_check_s)
+        self.sky = SkyCache(config.api.constellation, config.api.sky_slot_s)
+        self.approvals = ApprovalQueue(self.store)
+        self.terminals = TerminalRegistry(self.store, self.policy.decide_point, check_terminal)
+
+    def warm_up(self) -> None:
+        """Load the indexes and the first snapshot now, not on the first request."""
+        from skygate.earth import cells as _cells
+        from skygate.earth.regions import get_region_index
+
+        get_region_index()
+        _cells.cells_in_bbox(0.0, 0.0, 1.0, 1.0)  # builds the res-5 centre table once
+        self.policy.state()
+        self.policy.decide_point(0.0, 0.0, datetime.now(timezone.utc))
+        self.sky.snapshot()
+
+    def close(self) -> None:
+        self.store.close()

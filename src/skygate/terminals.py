@@ -1,0 +1,278 @@
+"""The terminal lifecycle: order, activate, relocate, suspend — each one obeys the policy.
+
+A terminal is ordered *at a location*. Every step that could start or move service asks the
+one decision function (:func:`skygate.policy.decide`) about the terminal's location at that
+moment, so a terminal can never be switched on where the policy in force says no:
+
+==============  =====================================================================
+``order``       refused (nothing stored, :class:`TerminalRefused` with the reasons) where
+                the location is not serviceable; ``waitlisted`` (queued) where the status
+                is ``waitlist``; else ``ordered``.
+``activate``    re-checks the location *now*: ``active`` only where it is available. A
+                waitlisted terminal stays queued until its cell becomes available or an
+                operator releases capacity for it. A terminal suspended by an operator can
+                only be resumed by an operator.
+``relocate``    moves the service address; refused where the new location is not
+                serviceable (the terminal keeps its old one).
+``suspend``     by its owner or an operator; ``activate`` resumes it.
+``status``      the stored record plus the decision at its location now: a restriction
+                switched on after activation shows up as ``in_service: false``.
+==============  =====================================================================
+
+Every transition is appended to the terminal's ``history`` (time, action, actor, status,
+reasons, the ledger entries behind the decision), so support staff and auditors can see why
+a terminal is or is not in service.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+import sqlalchemy as sa
+
+from skygate.errors import InputError, PermissionDenied, PolicyError
+
+__all__ = [
+    "TERMINAL_STATES",
+    "Actor",
+    "Terminal",
+    "TerminalRefused",
+    "TerminalNotFound",
+    "TerminalRegistry",
+]
+
+#: Lifecycle states stored in ``terminals.status``.
+TERMINAL_STATES = ("waitlisted", "ordered", "active", "suspended")
+
+
+class DecisionLike(Protocol):
+    serviceable: bool
+    status: str
+    region: str
+    cell: Any
+    reasons: list[str]
+    entries: list[int]
+
+
+#: ``decide(lat_deg, lon_deg, at, kind) -> Decision``; the policy layer's decision function.
+DecideFn = Callable[[float, float, datetime, str], DecisionLike]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on a terminal: a name and whether they act as the operator."""
+
+    name: str
+    operator: bool = False
+    sees_all: bool = False  # operators, auditors and admins list every terminal
+
+
+class TerminalRefused(PolicyError):
+    """The policy does not allow this step here and now; carries the decision's reasons."""
+
+    def __init__(self, message: str, decision: DecisionLike):
+        self.decision = decision
+        super().__init__(message)
+
+
+class TerminalNotFound(InputError):
+    """No terminal with that id (among the caller's own, for a customer)."""
+
+
+@dataclass
+class Terminal:
+    """One terminal as stored (times aware UTC, ``history`` oldest first)."""
+
+    id: str
+    owner: str
+    kind: str
+    lat_deg: float
+    lon_deg: float
+    cell: str
+    region: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    history: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "owner": self.owner, "kind": self.kind, "lat_deg": self.lat_deg,
+            "lon_deg": self.lon_deg, "cell": self.cell, "region": self.region,
+            "status": self.status, "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(), "history": self.history,
+        }
+
+
+def _cell_hex(cell: Any) -> str:
+    return cell if isinstance(cell, str) else f"{int(cell):x}"
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _event(action: str, actor: Actor, status: str, at: datetime, decision=None, **extra) -> dict:
+    event = {"at": at.isoformat(), "action": action, "by": actor.name,
+             "as_operator": actor.operator, "status": status}
+    if decision is not None:
+        event.update(decision_status=decision.status, reasons=list(decision.reasons),
+                     entries=[int(e) for e in decision.entries])
+    event.update(extra)
+    return event
+
+
+class TerminalRegistry:
+    """Terminals in the store's ``terminals`` table, with the lifecycle rules above."""
+
+    def __init__(self, store, decide: DecideFn, check_kind: Callable[[str], str] | None = None):
+        self.store = store
+        self.table = store.tables.terminals
+        self.decide = decide
+        self.check_kind = check_kind or (lambda kind: kind)
+
+    # -- reading -------------------------------------------------------------------------
+    def _row_to_terminal(self, row) -> Terminal:
+        history = row.history
+        if isinstance(history, str):
+            history = json.loads(history or "[]")
+        return Terminal(row.id, row.owner, row.kind, float(row.lat_deg), float(row.lon_deg),
+                        row.cell, row.region, row.status, _aware(row.created_at),
+                        _aware(row.updated_at), list(history or []))
+
+    def get(self, terminal_id: str, actor: Actor) -> Terminal:
+        """One terminal; a customer sees only their own (others read as not found)."""
+        with self.store.connect() as conn:
+            row = conn.execute(sa.select(self.table).where(self.table.c.id == terminal_id)).first()
+        if row is None or not (actor.sees_all or actor.operator or row.owner == actor.name):
+            raise TerminalNotFound(f"no terminal {terminal_id} among those you can see",
+                                   where="terminal_id",
+                                   hint="list yours with GET /api/v1/terminals")
+        return self._row_to_terminal(row)
+
+    def list(self, actor: Actor) -> list[Terminal]:
+        """Terminals the actor may see, oldest first."""
+        query = sa.select(self.table).order_by(self.table.c.created_at, self.table.c.id)
+        if not (actor.sees_all or actor.operator):
+            query = query.where(self.table.c.owner == actor.name)
+        with self.store.connect() as conn:
+            return [self._row_to_terminal(r) for r in conn.execute(query)]
+
+    def status(self, terminal_id: str, actor: Actor, at: datetime | None = None) -> dict:
+        """The record plus the decision at its location now (``in_service``)."""
+        terminal = self.get(terminal_id, actor)
+        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at or _now(), terminal.kind)
+        out = terminal.to_dict()
+        out["decision"] = _decision_dict(decision)
+        out["in_service"] = terminal.status == "active" and bool(decision.serviceable)
+        return out
+
+    # -- writing -------------------------------------------------------------------------
+    def order(self, owner: Actor, lat_deg: float, lon_deg: float, kind: str = "fixed",
+              at: datetime | None = None) -> Terminal:
+        """Order a terminal at a location (refused, queued or ordered; see the module doc)."""
+        kind = self.check_kind(kind)
+        at = at or _now()
+        decision = self.decide(lat_deg, lon_deg, at, kind)
+        if not decision.serviceable:
+            raise TerminalRefused(
+                f"cannot order a {kind} terminal at ({lat_deg}, {lon_deg}): "
+                f"{_status_words(decision.status)} in {decision.region}", decision)
+        status = "waitlisted" if decision.status == "waitlist" else "ordered"
+        history = [_event("order", owner, status, at, decision)]
+        values = dict(owner=owner.name, kind=kind, lat_deg=float(lat_deg), lon_deg=float(lon_deg),
+                      cell=_cell_hex(decision.cell), region=decision.region, status=status,
+                      created_at=at, updated_at=at, history=self._history_value(history))
+        new_id = "T" + secrets.token_hex(5).upper()
+        with self.store.transaction() as conn:
+            conn.execute(self.table.insert().values(id=new_id, **values))
+        return self.get(new_id, Actor(owner.name, sees_all=True))
+
+    def activate(self, terminal_id: str, actor: Actor, at: datetime | None = None) -> Terminal:
+        """Switch service on after checking the location against the policy in force now."""
+        at = at or _now()
+        terminal = self.get(terminal_id, actor)
+        if terminal.status == "active":
+            return terminal
+        if terminal.status == "suspended" and _suspended_by_operator(terminal) and not actor.operator:
+            raise PermissionDenied(
+                f"terminal {terminal_id} was suspended by the operator; only an operator can resume it")
+        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at, terminal.kind)
+        if not decision.serviceable:
+            raise TerminalRefused(
+                f"cannot activate terminal {terminal_id}: its location is "
+                f"{_status_words(decision.status)} now", decision)
+        if decision.status == "waitlist" and terminal.status == "waitlisted" and not actor.operator:
+            raise TerminalRefused(
+                f"terminal {terminal_id} is queued: {decision.region} is on the waitlist "
+                "(capacity sold out); it activates when its cell becomes available or the "
+                "operator releases capacity", decision)
+        return self._transition(terminal, "activate", actor, "active", at, decision)
+
+    def relocate(self, terminal_id: str, actor: Actor, lat_deg: float, lon_deg: float,
+                 at: datetime | None = None) -> Terminal:
+        """Move the service address; refused where the new location is not serviceable."""
+        at = at or _now()
+        terminal = self.get(terminal_id, actor)
+        decision = self.decide(lat_deg, lon_deg, at, terminal.kind)
+        if not decision.serviceable:
+            raise TerminalRefused(
+                f"cannot relocate terminal {terminal_id} to ({lat_deg}, {lon_deg}): "
+                f"{_status_words(decision.status)} in {decision.region}", decision)
+        event = _event("relocate", actor, terminal.status, at, decision,
+                       moved_from=[terminal.lat_deg, terminal.lon_deg],
+                       moved_to=[float(lat_deg), float(lon_deg)])
+        return self._write(terminal, event, at, status=terminal.status, lat_deg=float(lat_deg),
+                           lon_deg=float(lon_deg), cell=_cell_hex(decision.cell),
+                           region=decision.region)
+
+    def suspend(self, terminal_id: str, actor: Actor, reason: str,
+                at: datetime | None = None) -> Terminal:
+        """Suspend service (owner or operator); ``reason`` is kept in the history."""
+        at = at or _now()
+        terminal = self.get(terminal_id, actor)
+        if not reason.strip():
+            raise InputError("a suspension needs a reason", where="reason",
+                             hint='e.g. {"reason": "customer request"}')
+        return self._transition(terminal, "suspend", actor, "suspended", at, None, reason=reason)
+
+    # -- internals -----------------------------------------------------------------------
+    def _history_value(self, history: list[dict]):
+        column_type = self.table.c.history.type
+        return json.dumps(history) if isinstance(column_type, (sa.Text, sa.String)) else history
+
+    def _transition(self, terminal: Terminal, action: str, actor: Actor, status: str,
+                    at: datetime, decision, **extra) -> Terminal:
+        return self._write(terminal, _event(action, actor, status, at, decision, **extra), at,
+                           status=status)
+
+    def _write(self, terminal: Terminal, event: dict, at: datetime, **values) -> Terminal:
+        history = terminal.history + [event]
+        t = self.table
+        with self.store.transaction() as conn:
+            conn.execute(t.update().where(t.c.id == terminal.id).values(
+                updated_at=at, history=self._history_value(history), **values))
+        return self.get(terminal.id, Actor(terminal.owner, sees_all=True))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _status_words(status: str) -> str:
+    return str(status).replace("_", " ")
+
+
+def _suspended_by_operator(terminal: Terminal) -> bool:
+    last = next((e for e in reversed(terminal.history) if e.get("action") == "suspend"), None)
+    return bool(last and last.get("as_operator"))
+
+
+def _decision_dict(decision: DecisionLike) -> dict[str, Any]:
+    return {"serviceable": bool(decision.serviceable), "status": decision.status,
+            "region": decision.region, "cell": _cell_hex(decision.cell),
+            "reasons": list(decision.reasons), "entries": [int(e) for e in decision.entries]}

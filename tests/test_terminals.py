@@ -1,0 +1,128 @@
+"""The terminal lifecycle over the API: every step obeys the policy in force at that moment,
+customers see only their own terminals, and the history explains each transition."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import h3
+import pytest
+
+from test_api_support import LiveServer
+
+TAIPEI = {"lat_deg": 25.0330, "lon_deg": 121.5654}
+KYIV = {"lat_deg": 50.4501, "lon_deg": 30.5234}
+LVIV = {"lat_deg": 49.8397, "lon_deg": 24.0297}
+WAITLIST_CSV = (Path(__file__).resolve().parents[1] / "src" / "skygate" / "data" /
+                "availability" / "operator_waitlist_cells_2025.csv")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("terminals_home")).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture()
+def carol(server):
+    with server.client("customer") as client:
+        yield client
+
+
+def test_order_is_refused_with_reasons_where_not_authorized(carol):
+    r = carol.post("/terminals", json=TAIPEI)
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["status"] == "coming_soon" and body["region"] == "TW"
+    assert any("49%" in reason for reason in body["reasons"]) and body["entries"]
+    assert carol.get("/terminals").json() == []  # nothing was stored
+
+
+def test_order_activate_relocate_suspend(server, carol):
+    r = carol.post("/terminals", json=KYIV)
+    assert r.status_code == 201, r.text
+    term = r.json()
+    assert (term["status"], term["region"], term["owner"]) == ("ordered", "UA", "customer carol")
+    tid = term["id"]
+    assert carol.post(f"/terminals/{tid}/activate").json()["status"] == "active"
+    refused = carol.post(f"/terminals/{tid}/relocate", json=TAIPEI)
+    assert refused.status_code == 409 and refused.json()["region"] == "TW"
+    moved = carol.post(f"/terminals/{tid}/relocate", json=LVIV).json()
+    assert (moved["lat_deg"], moved["status"]) == (LVIV["lat_deg"], "active")
+    status = carol.get(f"/terminals/{tid}").json()
+    assert status["in_service"] is True and status["decision"]["status"] == "available"
+    with server.client("operator") as op:
+        s = op.post(f"/terminals/{tid}/suspend", json={"reason": "unpaid invoice"})
+        assert s.status_code == 200 and s.json()["status"] == "suspended"
+    resume = carol.post(f"/terminals/{tid}/activate")
+    assert resume.status_code == 403 and "operator" in resume.json()["detail"]
+    with server.client("operator2") as op:
+        assert op.post(f"/terminals/{tid}/activate").json()["status"] == "active"
+    actions = [e["action"] for e in carol.get(f"/terminals/{tid}").json()["history"]]
+    assert actions == ["order", "activate", "relocate", "suspend", "activate"]
+
+
+def test_activation_checks_the_location_at_activation_time(server, carol):
+    tid = carol.post("/terminals", json=LVIV).json()["id"]
+    with server.client("operator") as alice, server.client("operator2") as bob:
+        rid = alice.post("/restrictions", json={"region": "UA", "reason": "test: checks at activation"}).json()["id"]
+        seq = bob.post(f"/restrictions/requests/{rid}/approve", json={}).json()["entry"]
+        try:
+            refused = carol.post(f"/terminals/{tid}/activate")
+            assert refused.status_code == 409, refused.text
+            assert seq in refused.json()["entries"]
+            assert carol.get(f"/terminals/{tid}").json()["status"] == "ordered"
+        finally:
+            assert alice.post(f"/restrictions/{seq}/revoke", json={"reason": "test over"}).status_code == 200
+    assert carol.post(f"/terminals/{tid}/activate").json()["status"] == "active"
+
+
+def test_an_active_terminal_under_a_new_restriction_is_out_of_service(server, carol):
+    tid = carol.post("/terminals", json=KYIV).json()["id"]
+    carol.post(f"/terminals/{tid}/activate")
+    with server.client("operator") as alice, server.client("operator2") as bob:
+        rid = alice.post("/restrictions", json={"region": "UA", "reason": "test: live check"}).json()["id"]
+        seq = bob.post(f"/restrictions/requests/{rid}/approve", json={}).json()["entry"]
+        status = carol.get(f"/terminals/{tid}").json()
+        assert status["status"] == "active" and status["in_service"] is False
+        assert alice.post(f"/restrictions/{seq}/revoke", json={"reason": "test over"}).status_code == 200
+
+
+def _waitlist_point() -> dict:
+    with WAITLIST_CSV.open() as fh:
+        row = next(r for r in csv.DictReader(fh) if r["label"] == "Sold Out")
+    lat, lon = h3.cell_to_latlng(row["h3"])
+    return {"lat_deg": lat, "lon_deg": lon}
+
+
+def test_waitlist_orders_are_queued(server, carol):
+    term = carol.post("/terminals", json=_waitlist_point())
+    assert term.status_code == 201, term.text
+    tid = term.json()["id"]
+    assert term.json()["status"] == "waitlisted"
+    queued = carol.post(f"/terminals/{tid}/activate")
+    assert queued.status_code == 409 and "queued" in queued.json()["detail"]
+    with server.client("operator") as op:  # the operator releases capacity
+        assert op.post(f"/terminals/{tid}/activate").json()["status"] == "active"
+
+
+def test_customers_see_only_their_own(server, carol):
+    tid = carol.post("/terminals", json=KYIV).json()["id"]
+    with server.client("customer2") as dave:
+        assert dave.get(f"/terminals/{tid}").status_code == 404
+        assert dave.post(f"/terminals/{tid}/activate").status_code == 404
+        assert all(t["owner"] == "customer dave" for t in dave.get("/terminals").json())
+    with server.client("auditor") as auditor:
+        assert auditor.get(f"/terminals/{tid}").status_code == 200
+        assert auditor.post(f"/terminals/{tid}/activate").status_code == 403
+    assert {t["owner"] for t in carol.get("/terminals").json()} == {"customer carol"}
+
+
+def test_terminal_bad_input(carol):
+    assert carol.post("/terminals", json={"lat_deg": 91, "lon_deg": 0}).status_code == 422
+    assert carol.post("/terminals", json={**KYIV, "kind": "tractor"}).status_code == 422
+    assert carol.post("/terminals/nope/suspend", json={"reason": "x"}).status_code == 404
+    assert carol.post("/terminals", content=b"{not json", headers={"content-type": "application/json"}
+                      ).status_code == 422

@@ -1,0 +1,248 @@
+// skygate service map: Leaflet with no tile layer (fully offline), country outlines from
+// bundled Natural Earth, res-5 service cells coloured by status, click → decision.
+//
+// Low zoom (< CELL_ZOOM): countries are filled with their region status and restricted areas
+// are drawn over them, so the whole world stays a few hundred polygons. From CELL_ZOOM on,
+// the res-5 cells of the visible box come from /api/v1/cells.
+"use strict";
+
+const API = "/api/v1";
+const CELL_ZOOM = 6;
+const STATUSES = [
+  ["available", "Available", "#2e9d4f"],
+  ["waitlist", "Waitlist", "#f0b429"],
+  ["coming soon", "Coming soon", "#4c8bf5"],
+  ["not authorized", "Not authorized", "#9aa0a6"],
+  ["restricted", "Restricted", "#d93025"],
+];
+const COLOR = Object.fromEntries(STATUSES.map(([key, , color]) => [key, color]));
+const NO_DATA = "#e8e8e8";
+
+const state = { at: null, regionStatus: {}, cellsRequest: 0 };
+
+function statusKey(status) {
+  return String(status || "").replaceAll("_", " ").toLowerCase();
+}
+
+function colorOf(status) {
+  return COLOR[statusKey(status)] || NO_DATA;
+}
+
+function atParam() {
+  return state.at ? `&at=${encodeURIComponent(state.at)}` : "";
+}
+
+async function getJSON(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return body;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function setMapStatus(text) {
+  document.getElementById("map-status").textContent = text;
+}
+
+// --- the map ----------------------------------------------------------------------------
+const map = L.map("map", {
+  center: [30, 40], zoom: 3, minZoom: 2, maxZoom: 11, worldCopyJump: true, preferCanvas: true,
+  attributionControl: true,
+});
+map.attributionControl.setPrefix("Leaflet").addAttribution("Natural Earth; H3");
+const renderer = L.canvas({ padding: 0.2 });
+
+const countries = L.geoJSON(null, {
+  renderer,
+  style: (feature) => ({
+    color: "#555", weight: 0.6, fillOpacity: 0.75,
+    fillColor: colorOf(state.regionStatus[feature.properties.a2]),
+  }),
+  interactive: false,
+}).addTo(map);
+
+const restrictedAreas = L.geoJSON(null, {
+  renderer, interactive: false,
+  style: () => ({ color: COLOR.restricted, weight: 0.5, fillColor: COLOR.restricted, fillOpacity: 0.8 }),
+}).addTo(map);
+
+const cells = L.geoJSON(null, {
+  renderer, interactive: false,
+  style: (feature) => ({
+    color: "#333", weight: 0.2, fillOpacity: 0.8, fillColor: colorOf(feature.properties.status),
+  }),
+}).addTo(map);
+
+function drawLegend() {
+  const list = document.getElementById("legend-items");
+  for (const [key, label, color] of STATUSES) {
+    list.append(el("li", { "data-status": key },
+      el("span", { class: "swatch", style: `background:${color}` }), label));
+  }
+}
+
+async function loadOutlines() {
+  countries.addData(await getJSON(`${API}/outlines`));
+}
+
+async function loadRegions() {
+  const body = await getJSON(`${API}/regions?${atParam().slice(1)}`);
+  state.regionStatus = Object.fromEntries(body.regions.map((r) => [r.region, r.status]));
+  countries.setStyle(countries.options.style);
+}
+
+async function loadRestrictedAreas() {
+  const body = await getJSON(`${API}/restrictions/areas?${atParam().slice(1)}`);
+  restrictedAreas.clearLayers();
+  restrictedAreas.addData(body);
+}
+
+function viewBbox() {
+  const b = map.getBounds().pad(0.05);
+  const west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
+  const south = Math.max(-85, b.getSouth()), north = Math.min(85, b.getNorth());
+  return [west, south, east, north].map((v) => v.toFixed(3)).join(",");
+}
+
+function styleForZoom(cellZoom) {
+  // Country fills at low zoom; at cell zoom only their outlines, drawn over the cells.
+  countries.options.style = (feature) => ({
+    color: "#444", weight: cellZoom ? 1 : 0.6, fillOpacity: cellZoom ? 0 : 0.75,
+    fillColor: colorOf(state.regionStatus[feature.properties.a2]),
+  });
+  countries.setStyle(countries.options.style);
+  if (cellZoom) {
+    map.removeLayer(restrictedAreas);
+    countries.bringToFront();
+  } else if (!map.hasLayer(restrictedAreas)) {
+    restrictedAreas.addTo(map);
+  }
+}
+
+async function loadCells() {
+  const ticket = ++state.cellsRequest;
+  styleForZoom(map.getZoom() >= CELL_ZOOM);
+  if (map.getZoom() < CELL_ZOOM) {
+    cells.clearLayers();
+    setMapStatus(`countries (zoom in to ${CELL_ZOOM} for cells)`);
+    return;
+  }
+  setMapStatus("loading cells…");
+  try {
+    const body = await getJSON(`${API}/cells?bbox=${viewBbox()}${atParam()}`);
+    if (ticket !== state.cellsRequest) return; // a newer view superseded this one
+    cells.clearLayers();
+    cells.addData(body);
+    setMapStatus(`${body.features.length} cells`);
+  } catch (error) {
+    if (ticket === state.cellsRequest) setMapStatus(`cells: ${error.message}`);
+  }
+}
+
+// --- decision panel -----------------------------------------------------------------------
+function renderDecision(d) {
+  const panel = document.getElementById("decision");
+  panel.replaceChildren(el("h2", { id: "decision-title" }, "Decision"));
+  const status = el("span", { class: "status", "data-testid": "decision-status",
+    style: `color:${colorOf(d.status)}` }, statusKey(d.status));
+  panel.append(
+    el("p", {}, `${d.lat_deg.toFixed(4)}, ${d.lon_deg.toFixed(4)} — region `,
+      el("b", {}, d.region), ", cell ", el("code", {}, d.cell)),
+    el("p", {}, "Status: ", status, d.serviceable ? " (serviceable)" : " (not serviceable)"),
+  );
+  const reasons = el("ul", { class: "reasons", "data-testid": "decision-reasons" });
+  for (const reason of d.reasons) reasons.append(el("li", {}, reason));
+  panel.append(el("p", {}, "Why:"), reasons);
+  const entries = el("p", { class: "entries" }, "Ledger entries: ");
+  if (!d.entries.length) entries.append("none");
+  for (const id of d.entries) {
+    entries.append(el("a", { href: `${API}/ledger/${id}/proof`, target: "_blank" }, `#${id}`));
+  }
+  panel.append(entries);
+  const sats = d.satellites;
+  if (sats) {
+    const best = sats.best_elevation_deg == null ? "—" : `${sats.best_elevation_deg.toFixed(1)}°`;
+    panel.append(el("p", { class: "note" },
+      `Satellites in view now (≥ ${sats.min_elevation_deg}°): ${sats.count}, best elevation ${best}`));
+  }
+}
+
+async function showDecision(latlng) {
+  const wrapped = latlng.wrap();
+  try {
+    const d = await getJSON(
+      `${API}/availability?lat=${wrapped.lat.toFixed(5)}&lon=${wrapped.lng.toFixed(5)}${atParam()}`);
+    renderDecision(d);
+    L.popup().setLatLng(latlng).setContent(`<b>${statusKey(d.status)}</b> — ${d.region}`).openOn(map);
+  } catch (error) {
+    document.getElementById("decision").replaceChildren(
+      el("h2", {}, "Decision"), el("p", { class: "note" }, error.message));
+  }
+}
+
+// --- restrictions panel -------------------------------------------------------------------
+async function loadRestrictionList() {
+  const list = document.getElementById("restriction-items");
+  try {
+    const body = await getJSON(`${API}/restrictions?${atParam().slice(1)}`);
+    list.replaceChildren();
+    if (!body.restrictions.length && !body.hidden_non_public) {
+      list.append(el("li", { class: "note" }, "none in force"));
+    }
+    for (const r of body.restrictions) {
+      list.append(el("li", { "data-testid": "restriction" },
+        el("b", {}, `${r.label || r.region || "restriction"} `),
+        el("span", { class: "note" }, `(#${r.id}, ${r.cell_count} cells)`), el("br"),
+        `asked by ${r.requested_by}, approved by ${r.approved_by || "—"}`, el("br"),
+        el("i", {}, r.reason)));
+    }
+    if (body.hidden_non_public) {
+      list.append(el("li", { class: "note", "data-testid": "restriction-hidden" },
+        `${body.hidden_non_public} restriction(s) in force are not public: their areas are ` +
+        "shown on the map, who asked and why only to auditors"));
+    }
+  } catch (error) {
+    list.replaceChildren(el("li", { class: "note" }, error.message));
+  }
+}
+
+// --- date control ----------------------------------------------------------------------------
+async function refreshAll() {
+  setMapStatus("loading…");
+  await Promise.all([loadRegions(), loadRestrictedAreas(), loadRestrictionList()]);
+  await loadCells();
+  document.body.dataset.mapAt = state.at || "now";
+}
+
+function setDate(value) {
+  // The end of the chosen UTC day: the map "as it stood" on that date.
+  state.at = value ? `${value}T23:59:59Z` : null;
+  return refreshAll();
+}
+
+async function main() {
+  drawLegend();
+  const dateInput = document.getElementById("date");
+  dateInput.max = new Date().toISOString().slice(0, 10);
+  dateInput.addEventListener("change", () => setDate(dateInput.value));
+  document.getElementById("today").addEventListener("click", () => {
+    dateInput.value = "";
+    setDate("");
+  });
+  map.on("moveend", loadCells);
+  map.on("click", (event) => showDecision(event.latlng));
+  await loadOutlines();
+  await refreshAll();
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error) => setMapStatus(`error: ${error.message}`));
