@@ -22,7 +22,11 @@ venv: $(STAMP)
 # The web map's assets (Leaflet from the npm registry + web/src), built into the package.
 WEB_OUT := src/skygate/api/static/BUILD.json
 $(WEB_OUT): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
-	cd web && npm ci --no-audit --no-fund && npm run build
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd web && npm ci --no-audit --no-fund && npm run build; \
+	else \
+	  echo "make web: npm not found; install Node.js >= 18 (e.g. apt-get install nodejs npm) to build the web map; the API works without it and its browser tests skip" >&2; \
+	fi
 
 web: $(WEB_OUT)
 

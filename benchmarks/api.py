@@ -43,12 +43,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
+def start_server(home: Path, port: int, workers: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKYGATE_")}
     env["SKYGATE_HOME"] = str(home)
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "skygate.api.app:create_app",
            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-           "--no-access-log"]
+           "--no-access-log", "--workers", str(workers)]
     for module, flag in (("httptools", ["--http", "httptools"]), ("uvloop", ["--loop", "uvloop"])):
         try:
             __import__(module)
@@ -148,13 +148,14 @@ def naive_cells(home: Path) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="skygate-bench-") as tmp:
         home = Path(tmp)
         port = free_port()
-        proc = start_server(home, port)
+        proc = start_server(home, port, args.workers)
         try:
             lat, lon = random_points(args.requests)
             paths = [f"/api/v1/availability?lat={a:.5f}&lon={b:.5f}" for a, b in zip(lat, lon)]
@@ -180,8 +181,8 @@ def main() -> int:
     rate = args.requests / wall
     p50, p99 = np.percentile(lat_ms, [50, 99])
     naive_rate = 1.0 / naive_s
-    print(f"skygate API benchmark (loopback, 1 uvicorn worker, {os.cpu_count()} CPUs, "
-          f"client in the same machine)")
+    print(f"skygate API benchmark (loopback, {args.workers} uvicorn worker(s), "
+          f"{os.cpu_count()} CPUs, client on the same machine)")
     print(f"availability: {args.requests:,} requests, {args.connections} connections, "
           f"{bad} non-200")
     print(f"  served      {rate:8,.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "

@@ -343,7 +343,7 @@ def cell_arrays(index: RegionIndex, region_geoms: list):
     log("cell centres looked up")
     chunks = []
     for g in region_geoms:
-        for ring in shapely.get_rings(g):
+        for ring in shapely.get_rings(shapely.get_parts(g)):
             xy = shapely.get_coordinates(ring)
             for k in range(0, len(xy) - 1, 64):
                 chunks.append(shapely.linestrings(xy[k:k + 65]))

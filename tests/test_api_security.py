@@ -95,3 +95,40 @@ def test_fast_decisions_equal_the_policy_layers_decide(store):
         fast = view.decide_point(float(lat), float(lon), at)
         full = view.decide_full(float(lat), float(lon), at)
         assert fast.to_json() == full.to_json() | {"at": fast.to_json()["at"]}
+
+
+def test_skygate_serve_starts_the_app_on_loopback(skygate_home, tmp_path):
+    """``skygate serve`` (the CLI entry point) serves the page and the API, then stops."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from test_api_support import free_port
+
+    port = free_port()
+    exe = Path(sys.executable).with_name("skygate")
+    env = {**os.environ, "SKYGATE_HOME": str(skygate_home)}
+    with open(tmp_path / "serve.log", "wb") as log:
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--log-level", "warning"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/v1/regions", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.3)
+        assert r.status_code == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert page.status_code in (200, 503)  # 503 + how to build, when assets are missing
+        assert ("leaflet" in page.text) if page.status_code == 200 else ("make web" in page.text)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "serving http://127.0.0.1" in (tmp_path / "serve.log").read_text()

@@ -110,11 +110,19 @@ def brute_bbox(res, w, s, e, n):
 
 
 @pytest.mark.parametrize("box", [(118.0, 21.5, 122.5, 26.5), (170.0, -22.0, -175.0, -12.0),
-                                 (-10.0, 80.0, 30.0, 90.0), (-180.0, -90.0, 180.0, -80.0)])
+                                 (-10.0, 80.0, 30.0, 90.0), (-180.0, -90.0, 180.0, -80.0),
+                                 (-150.0, -60.0, 10.0, 75.0), (0.0, 0.0, 360.0, 10.0)])
 def test_cells_in_bbox_matches_brute_force(box):
     got = sc.cells_in_bbox(*box, res=3)
-    want = brute_bbox(3, *box)
+    w, s, e, n = box if box[2] - box[0] < 360 else (-180.0, box[1], 180.0, box[3])
+    want = brute_bbox(3, w, s, e, n)
     assert got.size > 0 and np.array_equal(got, want)
+
+
+def test_cells_in_bbox_res5_matches_brute_force():
+    box = (118.0, 21.5, 122.5, 26.5)  # Taiwan and the strait
+    assert np.array_equal(sc.cells_in_bbox(*box, 5), brute_bbox(5, *box))
+    assert sc.cells_in_bbox(121.5, 25.0, 121.5, 25.0, 5).size == 0  # a zero-area box
 
 
 def test_cells_in_bbox_res5_crossing_the_antimeridian():

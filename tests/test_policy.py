@@ -255,3 +255,39 @@ def test_unknown_region_suggests_the_closest():
 def test_decide_reads_the_store_when_no_policy_is_given(seeded_home):
     d = decide(TAIPEI, AT)
     assert d.status == "coming_soon" and len(d.policy_version) == 64
+
+
+def test_json_policy_files_and_their_errors(tmp_path):
+    import json
+
+    (tmp_path / "cells.txt").write_text("# two cells\n8511920bfffffff\n85119213fffffff\n")
+    doc = {
+        "preset": {"name": "mine", "effective": "2025-01-01T00:00:00Z", "actor": "me"},
+        "authorization": [{"region": "UA", "status": "available", "reason": "licence"},
+                          {"cells_file": "cells.txt", "status": "waitlist", "label": "Sold Out"}],
+        "restriction": [{"region": "BY", "effect": "no_transmit", "requested_by": "a",
+                         "approved_by": "b", "valid_until": "2025-06-01T00:00:00Z"}],
+    }
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(doc))
+    p = PolicyState.from_file(path)
+    assert [r.id for r in p.rules()] == [1, 2, 3]
+    at = datetime(2025, 2, 1, tzinfo=UTC)
+    assert decide(KYIV, at, policy=p).status == "available"
+    assert decide("8511920bfffffff", at, policy=p).label == "Sold Out"
+    assert not decide((53.9, 27.56), at, policy=p).transmit_allowed  # Minsk
+    assert decide((53.9, 27.56), datetime(2025, 7, 1, tzinfo=UTC), policy=p).transmit_allowed
+    doc["restriction"][0]["valid_until"] = "2025-06-01T00:00:00"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(TimeInputError, match="no time zone"):
+        PolicyState.from_file(path)
+    del doc["restriction"]
+    doc["authorization"][0]["status"] = "open"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=r"authorization\]\] #1"):
+        PolicyState.from_file(path)
+    (tmp_path / "cells.txt").write_text("not-a-cell\n")
+    doc["authorization"][0]["status"] = "available"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="not an H3 cell"):
+        PolicyState.from_file(path)

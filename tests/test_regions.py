@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+import shapely.geometry
 
 from skygate.earth import cells as sc
 from skygate.earth.regions import INTERNATIONAL_WATERS, get_region_index
@@ -205,9 +206,15 @@ def test_cell_arrays_agree_with_point_lookups(index):
             kids = np.array(sc._h3i.cell_to_children(c, 7), dtype=np.uint64)
             assert (index.lookup_ids(vert[:, 0], vert[:, 1]) == rid).all()
             assert (index.cells_region_ids(kids) == rid).all()
-    # cells along the Taiwan Strait median line and Taiwan's 12-nmi line do straddle
-    coast = sc.latlng_to_cells([24.45, 25.40], [118.20, 122.33])
-    assert index.cells_straddle(coast).all()
+    # where the answer flips along a line (Taiwan's 12-nmi line east of Hualien; the
+    # Kinmen–Xiamen median line), the cells on either side of the flip straddle
+    for lat, lon in (destination(23.98, 121.62, 90.0, np.arange(0, 60, 0.05)),
+                     (np.full(1000, 24.40), np.linspace(118.15, 118.30, 1000))):
+        got = index.lookup_ids(lat, lon)
+        flip = np.flatnonzero(got[:-1] != got[1:])
+        assert flip.size
+        both = sc.latlng_to_cells(np.r_[lat[flip], lat[flip + 1]], np.r_[lon[flip], lon[flip + 1]])
+        assert index.cells_straddle(both).all()
     every = index.cells_regions(sc.all_cells(5))
     assert every.shape == (2_016_842,) and set(every[:0]) == set()
     assert (every == "XZ").mean() > 0.5  # most of the globe is high sea
@@ -237,3 +244,43 @@ def test_geometries(index):
     w, _, e, _ = fj.bounds
     assert w == pytest.approx(-180.0) and e == pytest.approx(180.0)
     assert index.land_geometry("XZ").is_empty
+
+
+def test_bundled_regions_match_natural_earth(index, shared_data):
+    """The shipped codes and land areas are those of the source file (via the fixture)."""
+    shapefile = pytest.importorskip("shapefile")
+    reader = shapefile.Reader(str(shared_data / "boundaries/ne_10m_admin_0_countries_deu.zip"))
+    areas: dict[str, float] = {}
+    for sr in reader.iterShapeRecords():
+        rec = sr.record.as_dict()
+        code = rec["ISO_A2_EH"] if rec["ISO_A2_EH"] != "-99" else rec["ADM0_A3"]
+        geom = shapely.make_valid(shapely.geometry.shape(sr.shape.__geo_interface__))
+        areas[code] = areas.get(code, 0.0) + geom.area
+    assert sorted(areas) == sorted(index.codes[1:])
+    for code in ("FR", "RU", "UA", "FJ", "NO", "LI"):
+        assert index.land_geometry(code).area == pytest.approx(areas[code], rel=1e-4)
+    # Taiwan gains only the island supplement (Matsu, Lieyu, Wuqiu, Pratas: ≈ 46 km²)
+    extra_km2 = (index.land_geometry("TW").area - areas["TW"]) * 111.32**2 * np.cos(np.radians(25))
+    assert 35 < extra_km2 < 55
+
+
+# Fiji's Taveuni side; Chukotka's land on 180°; the Bering Sea at 62°N on 180° is ~56 km
+# from Cape Navarin (62.27°N 179.1°E), beyond 12 nmi.
+@pytest.mark.parametrize("lat, code", [(-16.80, "FJ"), (67.00, "RU"), (62.0, "XZ")],
+                         ids=["Fiji", "Chukotka", "Bering Sea"])
+def test_cells_crossing_the_antimeridian(index, lat, code):
+    cell = sc.latlng_to_cells(lat, 180.0)
+    ring = sc.cell_boundaries(cell)[0]
+    assert ring[:, 0].min() < 180.0 < ring[:, 0].max()  # the hexagon straddles ±180°
+    assert index.lookup([lat, lat, lat], [180.0, -180.0, 179.9999])[0] == code
+    assert (index.lookup([lat, lat, lat], [180.0, -180.0, 179.9999]) == code).all()
+    assert (index.lookup([lat, lat], [-179.9999, 539.9999]) == code).all()  # wrapped input
+    clat, clon = sc.cell_centers(cell)
+    assert index.cells_regions(cell)[0] == index.lookup(clat, clon)[0]
+
+
+def test_pole_cells(index):
+    north, south = sc.latlng_to_cells([90.0, -90.0], [0.0, 0.0])
+    assert index.cells_regions([north, south]).tolist() == ["XZ", "AQ"]
+    assert index.cells_is_land([north, south]).tolist() == [False, True]
+    assert sc.cells_is_land([north, south]).tolist() == [False, True]

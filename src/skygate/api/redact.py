@@ -23,10 +23,22 @@ def private_notice(rule_id: int) -> str:
 
 def redact_decision(decision, principal: Principal, state) -> list[str]:
     """The decision's reasons, with non-public restrictions' details replaced by a notice."""
-    if sees_private(principal):
+    if sees_private(principal) or not any(
+            isinstance(e, int) and e in _private_ids(state) for e in decision.entries):
         return list(decision.reasons)
-    hidden = {r.id: r.describe() for r in state.restrictions if not r.public}
-    if not hidden:
-        return list(decision.reasons)
-    texts = {text: rule_id for rule_id, text in hidden.items()}
+    texts = {r.describe(): r.id for r in state.restrictions if not r.public}
     return [private_notice(texts[r]) if r in texts else r for r in decision.reasons]
+
+
+_CACHE: dict[tuple, frozenset[int]] = {}
+
+
+def _private_ids(state) -> frozenset[int]:
+    """Ids of the non-public restrictions of a state (memoized per ledger root and size)."""
+    key = (state.version, state.size, len(state.restrictions))
+    ids = _CACHE.get(key)
+    if ids is None:
+        ids = frozenset(r.id for r in state.restrictions if not r.public)
+        _CACHE.clear()  # one state is current at a time
+        _CACHE[key] = ids
+    return ids

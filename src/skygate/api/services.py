@@ -51,7 +51,6 @@ class PolicyView:
         self._by_region: dict[str, tuple] = {}
         self._cell_auths: tuple = ()
         self._cell_restr: tuple = ()
-        self._cell_table = _CellRegions()
 
     # -- state ---------------------------------------------------------------------------
     def _head_size(self) -> int:
@@ -100,20 +99,14 @@ class PolicyView:
 
     # -- decisions -----------------------------------------------------------------------
     def _subset(self, lat_deg: float, lon_deg: float):
-        """The state restricted to the rules that can cover the point.
+        """The state restricted to the rules that can cover the point: its region's own rules
+        (region from the exact point lookup, as ``decide`` does) and the cell-scoped rules
+        that contain its H3 cell."""
+        from skygate.earth.regions import get_region_index
 
-        The point's cell comes from H3 directly; its region from the region index's
-        per-cell table when the cell lies wholly in one region (not ``straddle``), else from
-        the exact point lookup — so the subset always holds every rule ``decide`` could use.
-        """
         state = self.state()
-        cell = _h3i.latlng_to_cell(lat_deg, lon_deg, 5)
-        region = self._cell_table.region_of(cell)
-        if region is None:  # the cell straddles a border: ask for the point itself
-            from skygate.earth.regions import get_region_index
-
-            region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
-        probe = np.array([cell], dtype=np.uint64)
+        region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
+        probe = np.array([_h3i.latlng_to_cell(lat_deg, lon_deg, 5)], dtype=np.uint64)
         auths, restr = self._by_region.get(region, ((), ()))
         auths = auths + tuple(a for a in self._cell_auths if a.scope.contains_cells(probe)[0])
         restr = restr + tuple(r for r in self._cell_restr if r.scope.contains_cells(probe)[0])
@@ -177,36 +170,6 @@ class PolicyView:
             out.append({"region": code, "name": name, "status": status,
                         "label": win.label if win else None, "entries": entries})
         return out
-
-
-class _CellRegions:
-    """Region of each res-5 cell that lies wholly in one region (None where it straddles).
-
-    One ``searchsorted`` over the 2,016,842 sorted res-5 cells per query (~2 µs) instead of
-    the general per-array path; built lazily from the region index's own per-cell tables.
-    """
-
-    def __init__(self):
-        self._cells = None
-
-    def _build(self) -> None:
-        from skygate.earth import cells as _cells
-        from skygate.earth.regions import get_region_index
-
-        index = get_region_index()
-        cells = _cells.all_cells(5)
-        self._codes = list(index.codes)
-        self._ids = index.cells_region_ids(cells, 5)
-        self._straddle = index.cells_straddle(cells)
-        self._cells = cells
-
-    def region_of(self, cell: int) -> str | None:
-        if self._cells is None:
-            self._build()
-        pos = int(np.searchsorted(self._cells, np.uint64(cell)))
-        if pos >= self._cells.size or int(self._cells[pos]) != cell or self._straddle[pos]:
-            return None
-        return self._codes[int(self._ids[pos])]
 
 
 class Services:

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skygate`` console script."""
     _register_all()
     try:
-        app(args=argv, standalone_mode=False)
+        # In non-standalone mode click *returns* the code of ``typer.Exit(code)``.
+        result = app(args=argv, standalone_mode=False)
     except SkygateError as exc:
         print(f"skygate: error: {exc}", file=sys.stderr)
         return 2
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

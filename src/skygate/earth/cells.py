@@ -69,7 +69,7 @@ def _check_latlon(lat_deg: Any, lon_deg: Any) -> tuple[np.ndarray, np.ndarray]:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise CoordinateError(
-            f"point #{i} ({lat[i]!r}, {lon[i]!r}) is not a valid latitude/longitude",
+            f"point #{i} (lat {float(lat[i])!r}, lon {float(lon[i])!r}) is not a valid latitude/longitude",
             where="lat_deg/lon_deg",
             hint="latitude must be within -90..90 degrees; both must be finite numbers",
         )
@@ -276,20 +276,33 @@ def cells_in_bbox(west_deg: float, south_deg: float, east_deg: float, north_deg:
         w, e = -180.0, 180.0
     if e == -180.0 and east_deg > west_deg:
         e = 180.0
-    spans = [(w, e)] if w < e else [(w, 180.0), (-180.0, e)]
-    if res <= 5:
-        lat, lon = _all_centers(res)
-        inlat = (lat >= south_deg) & (lat <= north_deg)
-        m = np.zeros_like(inlat)
-        for a, b in spans:
-            m |= (lon >= a) & (lon <= b)
-        return all_cells(res)[inlat & m]
-    out = [_bbox_fine(a, south_deg, b, north_deg, res) for a, b in spans]
+    spans = [(w, e)] if w < e or east_deg == west_deg else [(w, 180.0), (-180.0, e)]
+    out = [_bbox_cells(a, float(south_deg), b, float(north_deg), res) for a, b in spans]
     return np.unique(np.concatenate(out)) if out else np.empty(0, np.uint64)
 
 
+def _bbox_cells(w: float, s: float, e: float, n: float, res: int) -> np.ndarray:
+    """One box inside [-180, 180]: H3's own polyfill (centre containment, edges straight in
+    lat/lon — tested equal to a brute-force centre filter), in chunks at most 60° wide;
+    near the poles, where a lat/lon box is not a polygon H3 can fill, a centre filter."""
+    if n > 88.0 or s < -88.0:
+        if res <= 5:
+            lat, lon = _all_centers(res)
+            keep = (lat >= s) & (lat <= n) & (lon >= w) & (lon <= e)
+            return all_cells(res)[keep]
+        return _bbox_fine(w, s, e, n, res)
+    found = [np.empty(0, np.uint64)]
+    edges = np.linspace(w, e, int(np.ceil((e - w) / 60.0)) + 1) if e > w else [w, e]
+    for a, b in zip(edges[:-1], edges[1:]):
+        if n <= s or b <= a:
+            continue
+        poly = h3.LatLngPoly([(s, a), (s, b), (n, b), (n, a)])
+        found.append(np.array([int(c, 16) for c in h3.h3shape_to_cells(poly, res)], dtype=np.uint64))
+    return np.concatenate(found)
+
+
 def _bbox_fine(w: float, s: float, e: float, n: float, res: int) -> np.ndarray:
-    """Fine resolutions: cover with res-5 children filtered by exact centre test."""
+    """Fine resolutions near the poles: res-5 cells near the box, their children, centre test."""
     lat5, lon5 = _all_centers(5)
     pad = 0.5
     sel = (lat5 >= s - pad) & (lat5 <= n + pad) & (lon5 >= w - pad) & (lon5 <= e + pad)

@@ -32,7 +32,7 @@ from skygate.store.schema import authorizations, ledger_entries, restrictions
 from skygate.timeutil import UTC, as_utc
 
 __all__ = ["authorize", "restrict", "amend", "revoke", "load_policy", "seed_preset",
-           "apply_changes"]
+           "apply_changes", "apply_changes_in"]
 
 
 def _now() -> datetime:
@@ -77,6 +77,12 @@ def apply_changes(store, changes: list[dict[str, Any]]) -> list[LedgerEntry]:
     """Append ``changes`` (ledger change dicts) in ONE transaction and materialize them."""
     with store.transaction() as conn:
         return _apply_in(conn, changes)
+
+
+def apply_changes_in(conn: sa.Connection, changes: list[dict[str, Any]]) -> list[LedgerEntry]:
+    """Like :func:`apply_changes`, inside the caller's ``Store.transaction()`` (so other rows,
+    e.g. an approval record, commit atomically with the entry)."""
+    return _apply_in(conn, changes)
 
 
 def _apply_in(conn: sa.Connection, changes: list[dict[str, Any]]) -> list[LedgerEntry]:

@@ -119,6 +119,24 @@ def _bin_satellites(sat_pos_km: np.ndarray):
     return idx[order], np.ascontiguousarray(lon_index), n_band
 
 
+_LAT_TAB_PER_DEG = 4  # rows of the longitude-window table per degree of |latitude|
+
+
+def _lon_window_table(n_band: int, psi: float) -> np.ndarray:
+    """Half-width in longitude (deg) of the visibility cap inside each latitude band, for a
+    cell at each |latitude| step. From haversine, sin²(d/2) ≥ cos φc·cos φ·sin²(Δλ/2), so
+    Δλ ≤ 2·asin(sin(ψ/2) / √(cos φc·cos φ)) with φ the band's latitude farthest from the
+    equator; a cell looks up the row just poleward of its |latitude| (cos smaller, window
+    wider: never too narrow)."""
+    lat_c = np.minimum(np.arange(90 * _LAT_TAB_PER_DEG + 2) / _LAT_TAB_PER_DEG, 90.0)
+    band_lo = -90.0 + _BAND_DEG * np.arange(n_band)
+    far = np.maximum(np.abs(band_lo), np.abs(band_lo + _BAND_DEG))
+    denom = np.sqrt(np.maximum(np.cos(np.radians(lat_c))[:, None] * np.cos(np.radians(far))[None, :], 0))
+    with np.errstate(divide="ignore"):
+        arg = np.sin(np.radians(psi) / 2.0) / denom
+    return np.where(arg >= 1.0, 360.0, np.degrees(2.0 * np.arcsin(np.minimum(arg, 1.0))))
+
+
 @njit(cache=True, inline="always")
 def _window(lon_index, i, lon_c, dlon, inv_step, n_lon):
     """Index ranges [a0, b0) and [a1, b1) of band ``i`` within lon_c ± dlon (wrapping ±180°);
@@ -136,27 +154,59 @@ def _window(lon_index, i, lon_c, dlon, inv_step, n_lon):
     return lon_index[i, int(lo * inv_step)], lon_index[i, min(last, int(hi * inv_step) + 1)], 0, 0
 
 
+@njit(cache=True, inline="always")
+def _sort_row(sat, sinel, north, n):
+    """Insertion sort of one candidate row by elevation, highest first (n ≤ top_k)."""
+    for a in range(1, n):
+        s, e, w = sat[a], sinel[a], north[a]
+        b = a
+        while b > 0 and sinel[b - 1] < e:
+            sat[b], sinel[b], north[b] = sat[b - 1], sinel[b - 1], north[b - 1]
+            b -= 1
+        sat[b], sinel[b], north[b] = s, e, w
+
+
+@njit(cache=True, inline="always")
+def _count_band(sat_pos, qa, qb, ox, oy, oz, ux, uy, uz, sin2):
+    k = 0
+    for q in range(qa, qb):
+        dx = sat_pos[q, 0] - ox
+        dy = sat_pos[q, 1] - oy
+        dz = sat_pos[q, 2] - oz
+        dot = dx * ux + dy * uy + dz * uz
+        if dot > 0.0 and dot * dot >= sin2 * (dx * dx + dy * dy + dz * dz):
+            k += 1
+    return k
+
+
 @njit(cache=True, parallel=True)
-def _visible_kernel(pos, up, north, lat, lon, cos_lat, row_of, sat_pos, sat_ids, lon_index,
-                    n_band, band_deg, cos_far, sin_half_psi, psi, sin2, inv_step,
-                    counts, out_sat, out_sinel, out_north):
+def _visible_kernel(pos, up, north, lat, lon, row_of, sat_pos, sat_ids, lon_index,
+                    n_band, band_deg, dlon_tab, psi, sin2, inv_step,
+                    counts, out_sat, out_sinel, out_el, out_north):
     n = pos.shape[0]
     top_k = out_sat.shape[1]
     n_lon = lon_index.shape[1]
     for c in prange(n):
         ox, oy, oz = pos[c, 0], pos[c, 1], pos[c, 2]
         ux, uy, uz = up[c, 0], up[c, 1], up[c, 2]
-        nx, ny, nz = north[c, 0], north[c, 1], north[c, 2]
         row = row_of[c]
         i0 = max(0, int((lat[c] - psi + 90.0) / band_deg))
         i1 = min(n_band - 1, int((lat[c] + psi + 90.0) / band_deg))
+        li = min(dlon_tab.shape[0] - 1, int(abs(lat[c]) * _LAT_TAB_PER_DEG) + 1)
         k = 0
+        if row < 0:  # count only: a tight loop
+            for i in range(i0, i1 + 1):
+                a0, b0, a1, b1 = _window(lon_index, i, lon[c], dlon_tab[li, i], inv_step, n_lon)
+                k += _count_band(sat_pos, a0, b0, ox, oy, oz, ux, uy, uz, sin2)
+                k += _count_band(sat_pos, a1, b1, ox, oy, oz, ux, uy, uz, sin2)
+            counts[c] = k
+            continue
         kept = 0
+        low = 0
+        srow = out_sat[row]  # holds binned indexes q until the end of the row
+        erow = out_sinel[row]  # holds sin²(el) until the end of the row
         for i in range(i0, i1 + 1):
-            # haversine: sin²(d/2) ≥ cos φc·cos φ·sin²(Δλ/2) bounds Δλ inside the band
-            arg = sin_half_psi / np.sqrt(max(cos_lat[c] * cos_far[i], 1e-12))
-            dlon = 360.0 if arg >= 1.0 else np.degrees(2.0 * np.arcsin(arg))
-            a0, b0, a1, b1 = _window(lon_index, i, lon[c], dlon, inv_step, n_lon)
+            a0, b0, a1, b1 = _window(lon_index, i, lon[c], dlon_tab[li, i], inv_step, n_lon)
             for part in range(2):
                 qa = a0 if part == 0 else a1
                 qb = b0 if part == 0 else b1
@@ -168,24 +218,36 @@ def _visible_kernel(pos, up, north, lat, lon, cos_lat, row_of, sat_pos, sat_ids,
                     d2 = dx * dx + dy * dy + dz * dz
                     if dot > 0.0 and dot * dot >= sin2 * d2:
                         k += 1
-                        if row < 0:
-                            continue
-                        rng = np.sqrt(d2)
-                        se = dot / rng
-                        if kept == top_k and out_sinel[row, top_k - 1] >= se:
-                            continue
-                        p = kept if kept < top_k else top_k - 1
-                        while p > 0 and out_sinel[row, p - 1] < se:
-                            out_sat[row, p] = out_sat[row, p - 1]
-                            out_sinel[row, p] = out_sinel[row, p - 1]
-                            out_north[row, p] = out_north[row, p - 1]
-                            p -= 1
-                        out_sat[row, p] = sat_ids[q]
-                        out_sinel[row, p] = se
-                        out_north[row, p] = (dx * nx + dy * ny + dz * nz) / rng
-                        if kept < top_k:
+                        s2 = dot * dot / d2  # sin²(el): same order as el, no sqrt
+                        if kept < top_k:  # append; the row is sorted once at the end
+                            p = kept
                             kept += 1
+                        elif s2 > erow[low]:
+                            p = low  # replace the lowest kept candidate
+                        else:
+                            continue
+                        srow[p] = q
+                        erow[p] = s2
+                        if kept == top_k:
+                            low = 0
+                            for m in range(1, top_k):
+                                if erow[m] < erow[low]:
+                                    low = m
         counts[c] = k
+        nx, ny, nz = north[c, 0], north[c, 1], north[c, 2]
+        nrow = out_north[row]
+        for p in range(kept):  # finish the kept candidates only
+            q = srow[p]
+            dx = sat_pos[q, 0] - ox
+            dy = sat_pos[q, 1] - oy
+            dz = sat_pos[q, 2] - oz
+            rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+            erow[p] = (dx * ux + dy * uy + dz * uz) / rng
+            nrow[p] = (dx * nx + dy * ny + dz * nz) / rng
+            srow[p] = sat_ids[q]
+        _sort_row(srow, erow, nrow, kept)
+        for p in range(kept):
+            out_el[row, p] = np.degrees(np.arcsin(min(1.0, erow[p])))
 
 
 def count_visible(frame: CellFrame, sat_pos_km: np.ndarray, min_elevation_deg: float) -> np.ndarray:
@@ -206,20 +268,18 @@ def visible_pairs(frame: CellFrame, sat_pos_km: np.ndarray, min_elevation_deg: f
     binned_pos = np.ascontiguousarray(sat_pos[sat_ids])  # contiguous per band: cache-friendly
     radii = np.linalg.norm(binned_pos, axis=1) if len(sat_ids) else np.array([_A_KM])
     psi = cap_half_angle_deg(float(radii.max()), min_elevation_deg)
-    band_lo = -90.0 + _BAND_DEG * np.arange(n_band)
-    cos_far = np.cos(np.radians(np.maximum(np.abs(band_lo), np.abs(band_lo + _BAND_DEG))))
+    dlon_tab = _lon_window_table(n_band, psi)
     sel = np.arange(len(frame), dtype=np.int64) if select is None else np.asarray(select, np.int64)
     row_of = np.full(len(frame), -1, dtype=np.int64)
     row_of[sel] = np.arange(len(sel))
     counts = np.zeros(len(frame), np.int32)
     out_sat = np.full((len(sel), top_k), -1, np.int32)
-    out_sinel = np.zeros((len(sel), top_k), np.float32)
+    out_sinel = np.zeros((len(sel), top_k), np.float64)
+    out_el = np.zeros((len(sel), top_k), np.float32)
     out_north = np.zeros((len(sel), top_k), np.float32)
     _visible_kernel(frame.pos_km, frame.up, frame.north, frame.lat_gc_deg, frame.lon_deg,
-                    frame.cos_lat, row_of, binned_pos, sat_ids, lon_index, n_band, _BAND_DEG,
-                    cos_far, float(np.sin(np.radians(psi) / 2.0)), psi,
+                    row_of, binned_pos, sat_ids, lon_index, n_band, _BAND_DEG, dlon_tab, psi,
                     float(np.sin(np.radians(min_elevation_deg)) ** 2), 1.0 / _LON_INDEX_DEG,
-                    counts, out_sat, out_sinel, out_north)
+                    counts, out_sat, out_sinel, out_el, out_north)
     n_cand = np.minimum(counts[sel], top_k).astype(np.int32)
-    elevation = np.degrees(np.arcsin(np.clip(out_sinel, -1.0, 1.0))).astype(np.float32)
-    return Visibility(counts, n_cand, out_sat, elevation, out_north)
+    return Visibility(counts, n_cand, out_sat, out_el, out_north)
