@@ -33,7 +33,7 @@ web: $(WEB_OUT)
 system:
 	bash scripts/setup-system.sh
 
-demo: venv web
+demo: venv
 	$(BIN)/skygate demo
 
 test: venv system web

@@ -176,10 +176,13 @@ def main() -> None:
     args = ap.parse_args()
     print(f"skygate simulation benchmark — {os.cpu_count()} CPUs, "
           f"numba threads {os.environ.get('NUMBA_NUM_THREADS', 'default')}")
-    _case("(a) Taiwan region, snapshot", _context("taiwan-2024", "starlink"), args.epochs * 4, True)
+    minutes = args.epochs * 4 * 15 / 60 + 1
+    _case("(a) Taiwan region, snapshot", _context("taiwan-2024", "starlink", minutes),
+          args.epochs * 4, True)
     if not args.skip_global:
-        _case("(b) global land, Gen1 (4,408)", _context("global", "starlink-gen1"), args.epochs, True)
-        _case("(c) global land, snapshot", _context("global", "starlink"), args.epochs, True)
+        _case("(b) global land, Gen1 (4,408)", _context("global", "starlink-gen1", minutes),
+              args.epochs, True)
+        _case("(c) global land, snapshot", _context("global", "starlink", minutes), args.epochs, True)
     if args.memory_minutes > 0:
         memory_run(args.memory_minutes)
 

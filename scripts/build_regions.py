@@ -16,14 +16,19 @@ Method (documented in src/skygate/data/PROVENANCE.md):
 
 1. Countries are keyed by ``ISO_A2_EH``; features without one (``-99``) keep ``ADM0_A3``.
    Features sharing a code are merged (France + Clipperton, Australia + its dependencies).
+   Islands Natural Earth 1:10m omits are added from ``ISLAND_SUPPLEMENT`` (Matsu, Lieyu,
+   Wuqiu, Pratas → TW).
 2. Territorial sea: a geodesic buffer of 12 nmi (22.224 km) around each country's land,
    computed on the sphere (R = 6371.0088 km) in azimuthal-equidistant projections centred on
-   each island or on 5° tiles of large landmasses (distance error < 0.1 % of 22 km), minus
+   each island or on 5° tiles of large landmasses (scale error < 0.2 %, ≈ 40 m of 22 km), minus
    other countries' land.
 3. Where belts overlap, each point goes to the country whose land is nearest (equidistance
    line), from a Voronoi diagram of coast points sampled every ~0.005° around the overlap.
 4. Raster: pixels crossed by any region boundary (sampled every 0.02°, dilated by one pixel)
    are "mixed" and carry the candidate regions; other pixels carry the region at their centre.
+   Polygons are made valid and snapped to the 1e-6° storage grid first.
+5. Per res-5 cell: region and land flag of the centre (through the index just written), and
+   whether the hexagon touches any region boundary ("straddles").
 """
 
 from __future__ import annotations

@@ -71,4 +71,7 @@ def test_demo_runs_the_flagship(capsys, skygate_home, tmp_path):
     code, out, _ = run(capsys, "demo", "--duration", "15s", "--out", str(tmp_path))
     assert code == 0
     assert "Taipei" in out and "taiwan-2024" in out and str(tmp_path / "report.html") in out
-    assert (tmp_path / "report.html").is_file()
+    assert "what if TW were available" in out
+    page = (tmp_path / "report.html").read_text()
+    assert "What if TW were available?" in page
+    assert (tmp_path / "whatif-TW-available" / "summary.json").is_file()

@@ -6,10 +6,9 @@ times, so the first operator's request is kept here, *pending*, and becomes a le
 only when a different operator approves it (or is closed when one rejects it). A pending
 request changes no decision; the ledger stays the one record of policy.
 
-The table ``api_restriction_requests`` belongs to the API layer and is created on first use
-(``CREATE TABLE IF NOT EXISTS`` semantics through SQLAlchemy's ``checkfirst``), on SQLite and
-PostgreSQL alike; every change to it is one transaction, so an acknowledged request survives a
-crash.
+The table ``api_restriction_requests`` is part of the store's schema (migration 0002), on
+SQLite and PostgreSQL alike; every change to it is one transaction, so an acknowledged request
+survives a crash.
 """
 
 from __future__ import annotations
@@ -22,25 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from skygate.errors import InputError, PolicyError
-from skygate.store.schema import UTCDateTime
+from skygate.store import schema
 
 __all__ = ["RestrictionRequest", "RequestNotFound", "ApprovalQueue", "requests_table"]
 
-_metadata = sa.MetaData()
-
-requests_table = sa.Table(
-    "api_restriction_requests",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("requested_by", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),  # the RestrictionIn fields, JSON
-    sa.Column("state", sa.String(16), nullable=False),  # pending, approved, rejected
-    sa.Column("decided_by", sa.Text, nullable=True),
-    sa.Column("decided_at", UTCDateTime, nullable=True),
-    sa.Column("decision_reason", sa.Text, nullable=True),
-    sa.Column("ledger_seq", sa.Integer, nullable=True),
-)
+requests_table = schema.restriction_requests
 
 
 class RequestNotFound(InputError):
@@ -71,7 +56,6 @@ class ApprovalQueue:
 
     def __init__(self, store):
         self.store = store
-        _metadata.create_all(store.engine, checkfirst=True)
 
     def submit(self, requested_by: str, body: dict[str, Any]) -> RestrictionRequest:
         now = datetime.now(timezone.utc)

@@ -193,9 +193,11 @@ class Services:
         from skygate.earth.regions import get_region_index
 
         get_region_index()
-        _cells.cells_in_bbox(0.0, 0.0, 1.0, 1.0)  # builds the res-5 centre table once
+        box = _cells.cells_in_bbox(0.0, 0.0, 1.0, 1.0)  # builds the res-5 centre table once
         self.policy.state()
-        self.policy.decide_point(0.0, 0.0, datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        self.policy.decide_point(0.0, 0.0, now)
+        self.policy.cell_statuses(box, now)
         self.sky.snapshot()
 
     def close(self) -> None:

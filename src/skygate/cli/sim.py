@@ -184,30 +184,57 @@ def demo_scenario_path() -> Path:
     return Path(str(resources.files("skygate").joinpath("data", "scenarios", "taiwan-2024.toml")))
 
 
+def _whatif_html(result: dict) -> str:
+    import html
+
+    tw = next((r for r in result["regions"] if r["region"] in result["changed_regions"]), None)
+    if tw is None:
+        return ""
+    return (f"<h2>What if {html.escape(tw['region'])} were available?</h2><p>Same orbits, cells, "
+            f"demand model and seed; policy <code>{html.escape(result['changed_policy_version'])}</code>. "
+            f"{tw['terminals_changed']:,.0f} terminals would be sold, asking "
+            f"{tw['demand_gbps_changed']:.1f} Gbps; {tw['served_gbps_changed']:.1f} Gbps served "
+            f"by {tw['sats_serving_changed']:.1f} satellites on average (of "
+            f"{tw['sats_in_view_mean']:.1f} in view per cell, never fewer than "
+            f"{tw['sats_in_view_min']}); {result['cells_gaining_service']:,} cells gain service; "
+            f"neighbours lose {result['neighbours_served_gbps_lost']:.3f} Gbps.</p>")
+
+
 def demo(
     out: Path = typer.Option(DEMO_OUT, "--out", help="output folder (default ./out/demo)"),
     duration: str = typer.Option("1h", "--duration", help="simulated time"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
 ) -> None:
     """The flagship: one hour of service over East Asia around Taiwan under the policy
-    reported in October 2024, on the bundled snapshot; writes out/demo/report.html."""
-    from skygate.sim import simulate
+    reported in October 2024, on the bundled snapshot, and the same hour if Taiwan were
+    available; writes out/demo/report.html."""
+    from skygate.sim import compare_runs, simulate
+    from skygate.sim.report import write_report
 
     fmt = _fmt(fmt)
     if fmt == "text":
-        try:
-            from skygate.cli.orbits import demo_report
+        from skygate.cli.orbits import demo_report
 
-            for row in demo_report()["places"]:
-                stdout.print(f"{row['place']}: {row['in_view']} satellites above 25° at the snapshot epoch")
-        except ImportError:  # pragma: no cover - orbits CLI always ships
-            pass
+        for row in demo_report()["places"]:
+            stdout.print(f"{row['place']}: {row['in_view']} satellites above 25° at the snapshot epoch")
     _, dur = _window(None, duration)
-    summary = simulate(_scenario(str(demo_scenario_path())), out, duration=dur, progress=progress)
+    base = _scenario(str(demo_scenario_path()))
+    summary = simulate(base, out, duration=dur, progress=progress)
+    changed = base.with_overrides(policy={"set_status": {"TW": "available"}})
+    simulate(changed, out / "whatif-TW-available", duration=dur, progress=progress)
+    result = compare_runs(out, out / "whatif-TW-available", ["TW"])
+    write_report(out, summary, extra_html=_whatif_html(result))
     if fmt == "json":
-        emit_json(summary | {"report": str(out / "report.html")})
-    else:
-        _print_summary(summary, out)
+        emit_json(summary | {"report": str(out / "report.html"), "whatif_TW_available": result})
+        return
+    _print_summary(summary, out)
+    tw = next(r for r in result["regions"] if r["region"] == "TW")
+    stdout.print(f"[bold]what if TW were available[/bold]: {tw['terminals_changed']:,.0f} terminals, "
+                 f"{tw['served_gbps_changed']:.1f} of {tw['demand_gbps_changed']:.1f} Gbps served by "
+                 f"{tw['sats_serving_changed']:.1f} satellites on average; "
+                 f"{result['cells_gaining_service']:,} cells gain service; neighbours lose "
+                 f"{result['neighbours_served_gbps_lost']:.3f} Gbps "
+                 f"(run: {out / 'whatif-TW-available'}/)")
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "restrictions",
     "api_keys",
     "terminals",
+    "restriction_requests",
 ]
 
 metadata = sa.MetaData()
@@ -148,4 +149,20 @@ terminals = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=True),
     sa.Column("history", sa.JSON, nullable=True),
+)
+
+# Restriction requests waiting for a second operator's approval (the API's four-eyes rule).
+# A pending request changes no decision; it becomes a ledger entry only when approved.
+restriction_requests = sa.Table(
+    "api_restriction_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # the RestrictionIn fields, JSON
+    sa.Column("state", sa.String(16), nullable=False),  # pending, approved, rejected
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("ledger_seq", sa.Integer, nullable=True),
 )

@@ -20,7 +20,7 @@ from skygate.api.redact import sees_private
 from skygate.api.routes.availability import AtQuery, parse_at
 from skygate.api.schemas import ApproveIn, AuthorizationIn, RestrictionIn, RevokeIn
 from skygate.api.security import Principal, Role
-from skygate.errors import InputError, PolicyError
+from skygate.errors import InputError
 from skygate.policy.model import check_effect, check_status
 
 router = APIRouter(tags=["policy"])
@@ -261,9 +261,9 @@ def _restriction_change(scope, data: RestrictionIn, requested_by: str, approved_
 
 def _apply_with(services, change: dict, request_id: int, approver: str, reason: str):
     """Append the restriction and close its request in ONE transaction (no half-approval)."""
-    from skygate.policy.control import _apply_in  # the transaction-scoped form of apply_changes
+    from skygate.policy.control import apply_changes_in
 
     with services.store.transaction() as conn:
-        entry = _apply_in(conn, [change])[0]
+        entry = apply_changes_in(conn, [change])[0]
         services.approvals.close(conn, request_id, "approved", approver, reason, entry.seq)
     return entry
