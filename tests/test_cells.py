@@ -171,3 +171,12 @@ def test_pole_cells_cover_the_pole(pole):
     assert poly.contains(shapely.Point(45.0, pole - np.sign(pole) * 0.05))
     # its band in lon/lat spans all longitudes: area = 360° × ~0.1° of latitude
     assert 10 < poly.area < 80
+
+
+def test_public_names_exist():
+    from skygate.earth import geojson, regions
+
+    for module in (sc, regions, geojson):
+        for name in module.__all__:
+            assert hasattr(module, name), (module.__name__, name)
+    assert sc.from_hex(np.array([b"851e0c1bfffffff"]))[0] == 0x851E0C1BFFFFFFF

@@ -185,7 +185,8 @@ def from_hex(strings: Iterable[str] | str) -> np.ndarray:
     """
     if isinstance(strings, str):
         strings = [strings]
-    items = [str(s).strip() for s in np.atleast_1d(np.asarray(list(strings), dtype=object))]
+    items = [(s.decode() if isinstance(s, bytes) else str(s)).strip()
+             for s in np.atleast_1d(np.asarray(list(strings), dtype=object))]
     out = np.empty(len(items), dtype=np.uint64)
     for i, s in enumerate(items):
         value = int(s, 16) if _HEX_RE.match(s) else -1
