@@ -201,6 +201,14 @@ def test_regulator_authorizes_its_own_country_only(server, public):
         assert decision["status"] == "available" and seq in decision["entries"]
         entry = public.get(f"/ledger/{seq}/proof").json()["entry"]
         assert entry["actor"] == "NCC Taiwan" and entry["op"] == "authorize"
+        with server.client("regulator_ua") as ua:  # another country's regulator may not end it
+            r = ua.post(f"/authorizations/{seq}/revoke", json={"reason": "not yours"})
+            assert r.status_code == 403 and "TW" in r.json()["detail"], r.text
+            # ... nor the preset's authorization of TW (region scope, another country)
+            preset_tw = min(a["id"] for a in public.get(
+                "/authorizations", params={"region": "TW"}).json()["authorizations"])
+            assert preset_tw != seq
+            assert ua.post(f"/authorizations/{preset_tw}/revoke", json={"reason": "x"}).status_code == 403
         r = tw.post(f"/authorizations/{seq}/revoke", json={"reason": "test over"})
         assert r.status_code == 200, r.text
         assert tw.post(f"/authorizations/{seq}/revoke", json={"reason": "again"}).status_code == 409
@@ -270,6 +278,9 @@ WRITE_ROUTES = [
 def test_write_routes_check_the_key_and_role(server, public, path, allowed):
     r = public.post(path, json={"junk": True})
     assert r.status_code == 401 and "key" in r.json()["detail"], r.text
+    # Even a body that is not JSON at all is answered by the key check first.
+    broken = public.post(path, content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 401, broken.text
     with server.client() as anonymous:
         bad = anonymous.post(path, json={}, headers={"Authorization": "Bearer sg_not-a-real-key"})
         assert bad.status_code == 401
@@ -280,6 +291,8 @@ def test_write_routes_check_the_key_and_role(server, public, path, allowed):
             r = client.post(path, json={"junk": True})
             assert r.status_code == 403, (who, path, r.text)
             assert "role" in r.json()["detail"]
+            r = client.post(path, content=b"\xff", headers={"content-type": "application/json"})
+            assert r.status_code == 403, (who, path, r.text)
 
 
 def test_admin_manages_keys_and_revocation_takes_effect(server):

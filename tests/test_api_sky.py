@@ -65,3 +65,38 @@ def test_in_view_agrees_with_orbits_look_angles(sky):
 def test_empty_sky():
     empty = SkySnapshot(at=AT, r_ecef_km=np.zeros((0, 3)), elements_age_days=0.0)
     assert empty.in_view(10.0, 10.0) == (0, None)
+
+
+@pytest.mark.parametrize("mask_deg", [10.0, 25.0, 40.0])
+def test_grid_prefilter_never_misses_a_satellite(sky, mask_deg):
+    """The per-request test looks only at the grid bins near the observer; it must
+    count exactly what a dense elevation test over every satellite counts, at any mask and
+    near the poles and the antimeridian."""
+    from skygate.earth.geodesy import look_angles
+
+    snap = sky.snapshot(AT)
+    rng = np.random.default_rng(11)
+    points = [(90.0, 0.0), (-90.0, 0.0), (89.9, 179.9), (-53.0, -180.0), (0.0, 180.0)]
+    points += list(zip(np.degrees(np.arcsin(rng.uniform(-1, 1, 150))), rng.uniform(-180, 180, 150)))
+    for lat, lon in points:
+        el = look_angles(float(lat), float(lon), 0.0, snap.r_ecef_km).elevation_deg
+        count, best = snap.in_view(float(lat), float(lon), mask_deg)
+        assert count == int((el >= mask_deg).sum()), (lat, lon)
+        if count:
+            assert best == pytest.approx(float(np.nanmax(el)), abs=1e-6)
+        else:
+            assert best is None
+
+
+def test_stale_elements_give_no_implausible_satellites(sky):
+    """Months past the snapshot's epoch SGP4 still returns positions for satellites that have
+    decayed or diverged (no error code); they must not count as satellites in view."""
+    from skygate.earth.geodesy import look_angles
+
+    snap = sky.compute(AT + timedelta(days=270))
+    radius_km = np.linalg.norm(snap.r_ecef_km, axis=1)
+    assert radius_km.min() > 6356.7 + 99 and radius_km.max() < 6378.2 + 3001
+    assert 0.8 * 9594 < radius_km.size < 9594  # a few implausible ones were dropped
+    for lat, lon in [(25.03, 121.56), (-45.0, 170.0), (70.0, -150.0)]:
+        el = look_angles(lat, lon, 0.0, snap.r_ecef_km).elevation_deg
+        assert snap.in_view(lat, lon)[0] == int((el >= MIN_ELEVATION_DEG).sum())

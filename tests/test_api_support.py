@@ -43,6 +43,9 @@ class LiveServer:
     port: int = 0
     keys: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    sim_dir: Path | None = None  # where the server looks for simulation runs
+    database_url: str | None = None  # PostgreSQL instead of SQLite in ``home``
+
 
     @property
     def url(self) -> str:
@@ -51,6 +54,10 @@ class LiveServer:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SKYGATE_")}
         env["SKYGATE_HOME"] = str(self.home)
+        # Never the checkout's ./out: each server sees only the runs its test made.
+        env["SKYGATE_API_SIM_DIR"] = str(self.sim_dir or self.home / "sim-runs")
+        if self.database_url:
+            env["SKYGATE_DATABASE_URL"] = self.database_url
         return env
 
     def create_keys(self) -> None:
@@ -58,7 +65,7 @@ class LiveServer:
         from skygate.settings import Settings
         from skygate.store import open_store
 
-        with open_store(Settings(home=self.home)) as store:
+        with open_store(Settings(home=self.home, database_url=self.database_url)) as store:
             keystore = KeyStore(store)
             for name, (role, owner, country) in ROLES.items():
                 self.keys[name] = keystore.create(role, owner, country)[1]

@@ -125,3 +125,39 @@ def test_user_errors_are_one_message_and_exit_2(capsys, argv, expected):
     assert err.startswith("skygate: error: ")
     assert expected in err
     assert "Traceback" not in err and out == ""
+
+
+def _corpus():
+    from test_orbits_elements import CORPUS
+
+    return CORPUS
+
+
+@pytest.mark.parametrize("name", sorted(_corpus()))
+def test_every_broken_file_is_one_specific_message_through_the_cli(capsys, name):
+    """The malformed-input corpus through `constellation info` and `visible --source`: exit 2,
+    no traceback, and the first line names the file (and line) and the field."""
+    for argv in (["constellation", "info", "--source", str(BAD / name)],
+                 ["visible", "--lat", "25", "--lon", "121", "--source", str(BAD / name)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and "Traceback" not in err
+        first = err.splitlines()[0]
+        assert first.startswith(f"skygate: error: {BAD / name}")
+        for expected in _corpus()[name]:
+            assert expected in err, f"{expected!r} not in:\n{err}"
+        specific = [e for e in _corpus()[name] if e not in ("^", "NNNNN")]
+        assert any(e in first for e in specific), first  # the field is on the first line
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["visible", "--lat", "10"], "Missing option '--lon'"),
+    (["visible", "--lat", "10", "--lon", "0", "--min-elevation", "100"], "--min-elevation"),
+    (["track"], "Missing argument"),
+    (["track", "44714", "--bogus"], "No such option: --bogus"),
+    (["orbitz"], "No such command 'orbitz'"),
+    (["policy", "check", "--lat", "north", "--lon", "0"], "Invalid value for '--lat'"),
+])
+def test_usage_errors_never_show_a_traceback(capsys, argv, expected):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and "Traceback" not in err
+    assert expected in err, err

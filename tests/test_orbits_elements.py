@@ -135,6 +135,8 @@ CORPUS = {
     "omm_bad_number.csv": ["line 3", "ECCENTRICITY = '0.0001x48' is not a number"],
     "omm_bad_epoch.csv": ["line 2", "EPOCH = '24 May 2025'"],
     "omm_truncated.xml": ["omm_truncated.xml:3", "invalid XML"],
+    "omm_truncated.csv": ["omm_truncated.csv:3", "row has 9 columns but the header has 17",
+                          "column EPHEMERIS_TYPE"],
 }
 
 
@@ -174,3 +176,35 @@ def test_stale_report_counts_old_element_sets():
     later = stale_report(c.epochs, np.datetime64("2026-03-10T00:00", "ns"), 7.0)
     assert later.stale == 9594  # every epoch is > 7 days before 2026-03-10
     assert "9594 of 9594" in later.message
+
+
+def test_celestrak_style_omm_xml_and_crlf_csv_read_the_same_orbit(tmp_path):
+    """The layouts CelesTrak serves (FORMAT=xml with its namespace header and metadata, and
+    FORMAT=csv with CRLF line ends) go through sgp4.omm's parsers to the same satellite."""
+    header, row = (BAD / "omm_bad_number.csv").read_text().splitlines()[:2]
+    fields = dict(zip(header.split(","), row.split(",")))
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_bytes(f"{header}\r\n{row}\r\n".encode())
+    tag = lambda keys: "".join(f"<{k}>{fields[k]}</{k}>" for k in keys)  # noqa: E731
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ndm xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="https://sanaregistry.org/r/ndmxml_unqualified/'
+        'ndmxml-2.0.0-master-2.0.xsd">\n<omm id="CCSDS_OMM_VERS" version="2.0">\n'
+        "<header><CREATION_DATE/><ORIGINATOR/></header>\n<body><segment>\n<metadata>"
+        + tag(["OBJECT_NAME", "OBJECT_ID"]) + "<CENTER_NAME>EARTH</CENTER_NAME>"
+        "<REF_FRAME>TEME</REF_FRAME><TIME_SYSTEM>UTC</TIME_SYSTEM>"
+        "<MEAN_ELEMENT_THEORY>SGP4</MEAN_ELEMENT_THEORY></metadata>\n<data><meanElements>"
+        + tag(["EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
+               "ARG_OF_PERICENTER", "MEAN_ANOMALY"]) + "</meanElements><tleParameters>"
+        + tag(["EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID", "ELEMENT_SET_NO",
+               "REV_AT_EPOCH", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT"])
+        + "</tleParameters></data>\n</segment></body></omm>\n</ndm>\n")
+    xml_path = tmp_path / "one.xml"
+    xml_path.write_text(xml)
+    (a,), (b,) = read_elements(csv_path), read_elements(xml_path)
+    assert (a.name, a.norad_id) == (b.name, b.norad_id) == ("STARLINK-1008", 44714)
+    for attr in ("jdsatepoch", "jdsatepochF", "no_kozai", "ecco", "inclo", "nodeo", "argpo",
+                 "mo", "bstar"):
+        assert getattr(a.satrec, attr) == getattr(b.satrec, attr), attr
+    assert a.satrec.no_kozai == pytest.approx(15.06416369 * 2 * np.pi / 1440, rel=1e-12)

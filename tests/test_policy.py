@@ -137,7 +137,9 @@ def test_terminal_kinds_follow_the_published_rules():
               auth(2, Scope.of_region("UA"), "available", max_speed_kmh=90.0),
               auth(3, Scope.of_region("US"), "waitlist"))
     sea = (30.0, -40.0)
-    assert decide(sea, AT, "maritime", policy=p).serviceable
+    maritime = decide(sea, AT, "maritime", policy=p)
+    assert not maritime.serviceable and any("Ocean Mode" in r for r in maritime.reasons)
+    assert decide(sea, AT, "maritime", policy=p, ocean_mode=True).serviceable
     assert decide(sea, AT, "aviation", policy=p).serviceable
     roam = decide(sea, AT, "roam", policy=p)
     assert not roam.serviceable and any("Ocean Mode" in r for r in roam.reasons)
@@ -149,6 +151,55 @@ def test_terminal_kinds_follow_the_published_rules():
     assert decide(KYIV, AT, "aviation", policy=p, speed_kmh=850).serviceable
     with pytest.raises(InputError, match="terminal"):
         decide(KYIV, AT, "tank", policy=p)
+
+
+def test_maritime_is_coastal_to_12_nmi_without_ocean_mode():
+    """Facts §5: coastal waters to 12 nmi; beyond, Ocean Mode. Points 5 and 20 nmi off
+    Taiwan's open east coast (the territorial sea is tested in test_regions)."""
+    p = state(auth(1, Scope.of_region("XZ"), "available"), auth(2, Scope.of_region("TW"),
+                                                                 "available"))
+    nmi_deg = 1.852 / 111.32 / np.cos(np.radians(23.98))  # one nmi of longitude at 23.98° N
+    coast_lon = 121.62  # a point on the coast at 23.98° N (test_regions COASTS)
+    near = decide((23.98, coast_lon + 5 * nmi_deg + 0.02), AT, "maritime", policy=p)
+    far = decide((23.98, coast_lon + 20 * nmi_deg + 0.05), AT, "maritime", policy=p)
+    assert (near.region, near.serviceable) == ("TW", True)
+    assert (far.region, far.serviceable) == ("XZ", False)
+    assert decide((23.98, coast_lon + 20 * nmi_deg + 0.05), AT, "maritime", policy=p,
+                  ocean_mode=True).serviceable
+    assert not decide((23.98, coast_lon + 20 * nmi_deg + 0.05), AT, "roam", policy=p,
+                      ocean_mode=True).serviceable  # Ocean Mode is a maritime plan
+
+
+def test_speed_limits_per_region_and_kind():
+    p = state(auth(1, Scope.of_region("UA"), "available", max_speed_kmh=90.0),
+              auth(2, Scope.of_region("PL"), "available"),
+              auth(3, Scope.of_region("DE"), "available", max_speed_kmh=200.0))
+    warsaw, berlin = (52.23, 21.01), (52.52, 13.40)
+    assert decide(KYIV, AT, "maritime", policy=p, speed_kmh=80).serviceable
+    assert not decide(KYIV, AT, "maritime", policy=p, speed_kmh=95).serviceable
+    too_fast = decide(KYIV, AT, "roam", policy=p, speed_kmh=120)  # the lower limit (90) applies
+    assert not too_fast.serviceable and any("authorization #1" in r for r in too_fast.reasons)
+    assert decide(warsaw, AT, "fixed", policy=p, speed_kmh=300).serviceable  # no limit in PL
+    assert not decide(berlin, AT, "roam", policy=p, speed_kmh=170).serviceable  # roam's 160
+    assert decide(berlin, AT, "fixed", policy=p, speed_kmh=170).serviceable
+    assert decide(KYIV, AT, "roam", policy=p, days_abroad=61).serviceable
+    assert not decide(KYIV, AT, "roam", policy=p, days_abroad=61.5).serviceable
+
+
+def test_effects_are_explained_and_no_transmit_is_about_satellites_overhead():
+    cell = cell_of(*KYIV)
+    p = state(auth(1, Scope.of_region("UA"), "available"),
+              restr(2, cells_scope([cell], "Kyiv cell"), "no_transmit"),
+              restr(3, cells_scope([cell], "Kyiv cell"), "beam_off"))
+    d = decide(KYIV, AT, policy=p)
+    # terminals there are not refused: satellites whose sub-satellite point is outside may
+    # serve them at a slant; no beam may serve the cell and no satellite overhead transmits
+    assert d.serviceable and not d.beam_allowed and not d.transmit_allowed
+    assert d.entries == [1, 2, 3]
+    assert any("sub-satellite point" in r for r in d.reasons)
+    assert any("no user beam may serve this cell" in r for r in d.reasons)
+    nearby = decide((50.9, 30.52), AT, policy=p)  # ~50 km north: another cell
+    assert nearby.beam_allowed and nearby.transmit_allowed
 
 
 def test_rules_refuse_bad_input():
@@ -291,3 +342,14 @@ def test_json_policy_files_and_their_errors(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(InputError, match="not an H3 cell"):
         PolicyState.from_file(path)
+
+
+def test_a_cell_must_be_a_valid_resolution_5_cell():
+    p = state(auth(1, Scope.of_region("UA"), "available"))
+    fine = int(_cells.latlng_to_cells(*KYIV, 7)[0])
+    with pytest.raises(InputError, match="resolution 7") as info:
+        decide(fine, AT, policy=p)
+    assert info.value.where == "cell"
+    with pytest.raises(InputError, match="not a valid H3 cell"):
+        decide("zz", AT, policy=p)
+    assert decide(f"{cell_of(*KYIV):x}", AT, policy=p).serviceable

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from policy_fixtures import seeded_home, seeded_store, seeded_template  # noqa: F401
@@ -105,3 +106,115 @@ def test_invalid_geometry_is_refused(seeded_home, tmp_path, capsys):
                  "--requested-by", "a", "--approved-by", "b", "--reason", "r",
                  "--actor", "a"]) == 2
     assert "skygate: error:" in capsys.readouterr().err
+
+
+# A rough outline of Crimea, written clockwise (wrong winding on purpose): Natural Earth puts
+# Crimea in Ukraine; the policy defines it on top, as an area (tests/test_regions_custom.py).
+CRIMEA = {"type": "Feature", "properties": {"name": "Crimea"}, "geometry": {
+    "type": "Polygon", "coordinates": [[[32.4, 45.3], [33.6, 46.2], [35.6, 46.2], [36.7, 45.3],
+                                        [35.0, 44.3], [33.5, 44.3], [32.4, 45.3]]]}}
+
+
+def test_a_custom_region_on_top_of_a_country_through_the_cli(seeded_home, tmp_path, capsys):
+    area = tmp_path / "crimea.geojson"
+    area.write_text(json.dumps(CRIMEA))
+    capsys.readouterr()
+    assert main(["policy", "authorize", "--geojson", str(area), "--name", "Crimea",
+                 "not_authorized", "--from", "2024-10-25T00:00:00Z",
+                 "--reason", "coverage never activated near Crimea", "--actor", "ops"]) == 0
+    rule_id = int(capsys.readouterr().out.split("#")[1].split()[0])
+    simferopol = run_json(capsys, "policy", "check", "--lat", "44.9521", "--lon", "34.1024",
+                          "--at", "2024-10-26T00:00:00Z", "--format", "json")
+    assert simferopol["region"] == "UA"  # the country is still Natural Earth's answer ...
+    assert (simferopol["status"], simferopol["serviceable"]) == ("not_authorized", False)
+    assert simferopol["entries"][0] == rule_id  # ... but the more specific area wins
+    assert "area 'Crimea'" in simferopol["reasons"][0]
+    kyiv = run_json(capsys, "policy", "check", "--lat", "50.45", "--lon", "30.52", "--at",
+                    "2024-10-26T00:00:00Z", "--format", "json")
+    assert (kyiv["status"], kyiv["serviceable"]) == ("available", True)
+    # before its valid_from the area did not apply
+    before = run_json(capsys, "policy", "check", "--lat", "44.9521", "--lon", "34.1024",
+                      "--at", "2024-10-24T00:00:00Z", "--format", "json")
+    assert rule_id not in before["entries"]
+    # a region and an area at once is refused, naming the usage
+    assert main(["policy", "authorize", "UA", "--geojson", str(area), "not_authorized",
+                 "--reason", "r", "--actor", "a"]) == 2
+    assert "expected STATUS only" in capsys.readouterr().err
+
+
+def test_terminal_options_of_check(seeded_home, capsys):
+    sea = ["policy", "check", "--lat", "30", "--lon", "-40", "--at", "2024-10-26T00:00:00Z",
+           "--format", "json"]
+    plain = run_json(capsys, *sea, "--terminal", "maritime")
+    assert plain["region"] == "XZ" and not plain["serviceable"]
+    assert any("Ocean Mode" in r for r in plain["reasons"])
+    assert run_json(capsys, *sea, "--terminal", "maritime", "--ocean-mode")["serviceable"]
+    paris = ["policy", "check", "--lat", "48.86", "--lon", "2.35", "--at",
+             "2024-10-26T00:00:00Z", "--terminal", "roam", "--format", "json"]
+    assert run_json(capsys, *paris, "--days-abroad", "30", "--speed-kmh", "120")["serviceable"]
+    assert not run_json(capsys, *paris, "--days-abroad", "70")["serviceable"]
+    assert not run_json(capsys, *paris, "--speed-kmh", "170")["serviceable"]
+
+
+def test_restrict_geojson_messages_and_cells_files(seeded_home, tmp_path, capsys):
+    common = ["--requested-by", "a", "--approved-by", "b", "--reason", "r", "--actor", "x"]
+    bowtie = tmp_path / "bow.geojson"
+    bowtie.write_text(json.dumps({"type": "Polygon", "coordinates": [
+        [[30, 50], [31, 51], [31, 50], [30, 51], [30, 50]]]}))
+    capsys.readouterr()
+    assert main(["policy", "restrict", "--geojson", str(bowtie), "--effect", "beam_off",
+                 *common]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("skygate: warning: ") and "Self-intersection" in err
+    assert "GeometryRepairWarning" not in err and ".py:" not in err  # no Python warning format
+    fiji = tmp_path / "fiji.geojson"  # crosses the antimeridian
+    fiji.write_text(json.dumps({"type": "Polygon", "coordinates": [
+        [[179, -17], [-179, -17], [-179, -16], [179, -16], [179, -17]]]}))
+    assert main(["policy", "restrict", "--geojson", str(fiji), "--effect", "no_transmit",
+                 *common]) == 0
+    from skygate.earth import cells as sc
+
+    assert f"({sc.cells_in_bbox(179, -17, -179, -16).size} cells)" in capsys.readouterr().out
+    cells = tmp_path / "cells.txt"
+    cells.write_text("# Kerch\n851e0c1bfffffff\n\nnot-a-cell\n")
+    assert main(["policy", "restrict", "--cells", str(cells), "--effect", "beam_off",
+                 *common]) == 2
+    assert f"{cells}:4: 'not-a-cell' is not an H3 cell index" in capsys.readouterr().err
+
+
+def _rings(geometry):
+    polys = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+             else geometry["coordinates"])
+    return [ring for poly in polys for ring in poly]
+
+
+def test_map_is_rfc7946_across_the_antimeridian(seeded_home, tmp_path, capsys):
+    """RFC 7946: FeatureCollection of Features, [lon, lat] within range, closed rings with
+    counter-clockwise exteriors (§3.1.6), geometries cut at ±180° (§3.1.9)."""
+    import shapely
+
+    from skygate.earth import cells as sc
+
+    out = tmp_path / "fiji.geojson"
+    assert main(["policy", "map", "--out", str(out), "--bbox", "177,-18,-177,-15",
+                 "--at", "2024-10-26T00:00:00Z", "--terminal", "maritime"]) == 0
+    fc = json.loads(out.read_text())
+    assert fc["type"] == "FeatureCollection"
+    split = 0
+    for feature in fc["features"]:
+        assert feature["type"] == "Feature" and set(feature) == {"type", "geometry", "properties"}
+        for ring in _rings(feature["geometry"]):
+            xy = np.asarray(ring)
+            assert len(ring) >= 4 and ring[0] == ring[-1]
+            assert (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()
+            assert shapely.LinearRing(xy).is_ccw
+        if feature["geometry"]["type"] == "MultiPolygon":
+            split += 1
+            # the two halves together have the area of the unwrapped hexagon
+            whole = shapely.Polygon(sc.cell_boundaries(feature["properties"]["h3"])[0]).area
+            halves = sum(shapely.Polygon(r).area for r in _rings(feature["geometry"]))
+            assert halves == pytest.approx(whole, rel=1e-6)
+    assert split > 10
+    props = {(f["properties"]["region"], f["properties"]["terminal_allowed"])
+             for f in fc["features"]}
+    assert ("FJ", True) in props and ("XZ", False) in props  # maritime without Ocean Mode

@@ -20,6 +20,7 @@ from skygate.policy import (
     control,
     decide,
 )
+from skygate.policy.decision import speed_limit_kmh
 from skygate.policy.model import STATUS_CODES
 
 UTC = timezone.utc
@@ -51,6 +52,13 @@ def _rich_policy(store):
         Restriction(id=10_006, scope=Scope.of_cells(some(200), name="D"), valid_from=t(2025, 1, 1),
                     valid_until=None, revoked_at=None, revoked_by=None,
                     effect="terminal_disable", requested_by="x", approved_by="y", reason="r"),
+        # Ukraine's in-motion limit from Dec 2024 on (facts §5 reports ~75-90 km/h in 2026)
+        Authorization(id=10_007, scope=Scope.of_region("UA"), valid_from=t(2024, 12, 1),
+                      valid_until=None, revoked_at=None, revoked_by=None, status="available",
+                      max_speed_kmh=90.0),
+        Authorization(id=10_008, scope=Scope.of_cells(some(100), name="E"),
+                      valid_from=t(2024, 11, 1), valid_until=None, revoked_at=None,
+                      revoked_by=None, status="available", max_speed_kmh=50.0),
     ]
     return base.with_changes(add=extra), np.concatenate([a, b])
 
@@ -65,26 +73,44 @@ def _sample_cells(policy, hot, rng):
     return np.unique(np.concatenate(picks))
 
 
-@pytest.mark.parametrize("terminal", ["fixed", "roam"])
-def test_compiled_arrays_agree_with_decide(seeded_store, terminal):
+TERMINAL_CASES = [
+    ("fixed", {}), ("roam", {}), ("roam", {"speed_kmh": 120.0, "days_abroad": 30}),
+    ("roam", {"days_abroad": 75}), ("maritime", {"speed_kmh": 70.0}),
+    ("maritime", {"ocean_mode": True, "speed_kmh": 95.0}), ("aviation", {"speed_kmh": 900.0}),
+]
+
+
+@pytest.mark.parametrize("terminal, kw", TERMINAL_CASES,
+                         ids=[f"{t}-{'-'.join(map(str, k.values())) or 'plain'}"
+                              for t, k in TERMINAL_CASES])
+def test_compiled_arrays_agree_with_decide(seeded_store, terminal, kw):
     policy, hot = _rich_policy(seeded_store)
-    rng = np.random.default_rng(11 if terminal == "fixed" else 12)
+    rng = np.random.default_rng(11 + TERMINAL_CASES.index((terminal, kw)))
     cells = _sample_cells(policy, hot, rng)
+    sea = _cells.latlng_to_cells([30.0, -45.0, 0.0], [-40.0, 100.0, -150.0])  # XZ cells
+    cells = np.union1d(cells, sea)
     times = [datetime(2024, 10, 26, tzinfo=UTC), datetime(2024, 12, 15, tzinfo=UTC),
              datetime(2025, 1, 20, tzinfo=UTC), datetime(2025, 4, 1, 6, tzinfo=UTC)]
     checked = 0
     for at in times:
         assert policy.change_times(at, at + SEC) == [at]  # no change inside the window
-        comp = compile_policy(policy, at, at + SEC, cells=cells, terminal=terminal)
-        for i in rng.choice(cells.size, 700, replace=False):
-            d = decide(int(cells[i]), at, terminal, policy=policy)
+        comp = compile_policy(policy, at, at + SEC, cells=cells, terminal=terminal, **kw)
+        picks = np.union1d(rng.choice(cells.size, 697, replace=False), comp.index_of(sea))
+        for i in picks[:700]:
+            d = decide(int(cells[i]), at, terminal, policy=policy, **kw)
             got = (int(comp.status[i]), bool(comp.terminal_allowed[i]),
                    bool(comp.beam_allowed[i]), bool(comp.transmit_allowed[i]))
             want = (STATUS_CODES[d.status], d.serviceable, d.beam_allowed, d.transmit_allowed)
             assert got == want, (hex(int(cells[i])), at, d.reasons)
             assert comp.region_codes[comp.region_id[i]] == d.region
+            win = next((a for a in policy.authorizations if d.entries and a.id == d.entries[0]),
+                       None)
+            limit = speed_limit_kmh(terminal, win)
+            assert (np.isnan(comp.max_speed_kmh[i]) if limit is None
+                    else comp.max_speed_kmh[i] == limit[0])
             checked += 1
-    assert checked == 2800
+    assert checked >= 4 * 697
+    assert kw.get("days_abroad", 0) > 61 or comp.terminal_allowed.any()
 
 
 def test_a_window_with_a_change_is_compiled_conservatively(seeded_store):

@@ -113,11 +113,17 @@ def test_customers_see_only_their_own(server, carol):
     with server.client("customer2") as dave:
         assert dave.get(f"/terminals/{tid}").status_code == 404
         assert dave.post(f"/terminals/{tid}/activate").status_code == 404
+        assert dave.post(f"/terminals/{tid}/relocate", json=LVIV).status_code == 404
+        assert dave.post(f"/terminals/{tid}/suspend", json={"reason": "not mine"}).status_code == 404
+        assert tid not in {t["id"] for t in dave.get("/terminals").json()}
         assert all(t["owner"] == "customer dave" for t in dave.get("/terminals").json())
     with server.client("auditor") as auditor:
         assert auditor.get(f"/terminals/{tid}").status_code == 200
         assert auditor.post(f"/terminals/{tid}/activate").status_code == 403
     assert {t["owner"] for t in carol.get("/terminals").json()} == {"customer carol"}
+    assert carol.get(f"/terminals/{tid}").json()["status"] == "ordered"  # dave changed nothing
+    with server.client("operator") as op:  # operators see every customer's terminals
+        assert tid in {t["id"] for t in op.get("/terminals").json()}
 
 
 def test_terminal_bad_input(carol):
@@ -126,3 +132,28 @@ def test_terminal_bad_input(carol):
     assert carol.post("/terminals/nope/suspend", json={"reason": "x"}).status_code == 404
     assert carol.post("/terminals", content=b"{not json", headers={"content-type": "application/json"}
                       ).status_code == 422
+
+
+def test_a_step_decided_on_a_stale_read_is_refused_not_lost(skygate_home):
+    """Two requests on one terminal at once: the second one's write must not silently drop
+    the first one's history entry (the registry re-reads inside its write transaction)."""
+    from datetime import datetime, timezone
+
+    from skygate.api.services import PolicyView
+    from skygate.errors import PolicyError
+    from skygate.policy.model import check_terminal
+    from skygate.store import open_store
+    from skygate.terminals import Actor, TerminalRegistry
+
+    with open_store() as store:
+        registry = TerminalRegistry(store, PolicyView(store).decide_point, check_terminal)
+        carol = Actor("customer carol")
+        term = registry.order(carol, KYIV["lat_deg"], KYIV["lon_deg"])
+        stale = registry.get(term.id, carol)
+        registry.suspend(term.id, Actor("ops alice", operator=True), "unpaid invoice")
+        now = datetime.now(timezone.utc)
+        with pytest.raises(PolicyError, match="changed while"):
+            registry._transition(stale, "activate", carol, "active", now, None)
+        after = registry.get(term.id, carol)
+        assert after.status == "suspended"
+        assert [e["action"] for e in after.history] == ["order", "suspend"]

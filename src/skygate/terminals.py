@@ -253,7 +253,14 @@ class TerminalRegistry:
     def _write(self, terminal: Terminal, event: dict, at: datetime, **values) -> Terminal:
         history = terminal.history + [event]
         t = self.table
-        with self.store.transaction() as conn:
+        with self.store.transaction() as conn:  # serialized: no other write in between
+            # The step was decided on ``terminal`` as read before the transaction; if another
+            # step was recorded since (two requests at once), refuse rather than lose it.
+            stored = self._row_to_terminal(
+                conn.execute(sa.select(t).where(t.c.id == terminal.id)).one())
+            if len(stored.history) != len(terminal.history):
+                raise PolicyError(f"terminal {terminal.id} changed while this request was "
+                                  f"handled (now {stored.status}); look at it again and retry")
             conn.execute(t.update().where(t.c.id == terminal.id).values(
                 updated_at=at, history=self._history_value(history), **values))
         return self.get(terminal.id, Actor(terminal.owner, sees_all=True))

@@ -1,5 +1,6 @@
 // skygate service map: Leaflet with no tile layer (fully offline), country outlines from
-// bundled Natural Earth, res-5 service cells coloured by status, click → decision.
+// bundled Natural Earth, res-5 service cells coloured by status, click → decision with its
+// reasons and ledger entries, policy history by date, restrictions, simulation results.
 //
 // Low zoom (< CELL_ZOOM): countries are filled with their region status and restricted areas
 // are drawn over them, so the whole world stays a few hundred polygons. From CELL_ZOOM on,
@@ -162,10 +163,14 @@ function renderDecision(d) {
   const reasons = el("ul", { class: "reasons", "data-testid": "decision-reasons" });
   for (const reason of d.reasons) reasons.append(el("li", {}, reason));
   panel.append(el("p", {}, "Why:"), reasons);
-  const entries = el("p", { class: "entries" }, "Ledger entries: ");
-  if (!d.entries.length) entries.append("none");
+  panel.append(el("p", {}, "Ledger entries behind it:"));
+  const entries = el("ul", { class: "entries", "data-testid": "decision-entries" });
+  if (!d.entries.length) entries.append(el("li", { class: "note" }, "none (no rule covers this place)"));
   for (const id of d.entries) {
-    entries.append(el("a", { href: `${API}/ledger/${id}/proof`, target: "_blank" }, `#${id}`));
+    const item = el("li", { "data-entry": String(id) },
+      el("a", { href: `${API}/ledger/${id}/proof`, target: "_blank" }, `#${id}`), " loading…");
+    entries.append(item);
+    loadEntry(id, item);
   }
   panel.append(entries);
   const sats = d.satellites;
@@ -173,6 +178,32 @@ function renderDecision(d) {
     const best = sats.best_elevation_deg == null ? "—" : `${sats.best_elevation_deg.toFixed(1)}°`;
     panel.append(el("p", { class: "note" },
       `Satellites in view now (≥ ${sats.min_elevation_deg}°): ${sats.count}, best elevation ${best}`));
+  }
+}
+
+function shortDate(text) {
+  return text ? String(text).slice(0, 10) : "—";
+}
+
+// One ledger entry (with its inclusion proof's tree size): what changed, when, who, why.
+async function loadEntry(id, item) {
+  const link = item.firstChild;
+  try {
+    const p = await getJSON(`${API}/ledger/${id}/proof`);
+    if (p.redacted || !p.entry) {
+      item.replaceChildren(link, ` not public: only its hash is shown (leaf ${p.leaf_hash.slice(0, 12)}…)`);
+      return;
+    }
+    const e = p.entry;
+    const rule = e.after || e.before || {};
+    const what = rule.rule === "restriction"
+      ? `restriction (${rule.effect}), asked by ${rule.requested_by}, approved by ${rule.approved_by}`
+      : `${e.op} ${rule.scope && rule.scope.region ? rule.scope.region : ""} ${statusKey(rule.status)}`;
+    item.replaceChildren(link, ` ${what.trim()} — effective ${shortDate(e.effective_at)}, ` +
+      `recorded ${shortDate(e.recorded_at)} by ${e.actor}: `, el("i", {}, e.reason || ""),
+      el("span", { class: "note" }, ` (entry ${p.leaf_index + 1} of ${p.tree_size} in the ledger)`));
+  } catch (error) {
+    item.replaceChildren(link, ` ${error.message}`);
   }
 }
 
@@ -215,6 +246,132 @@ async function loadRestrictionList() {
   }
 }
 
+// --- simulation results -----------------------------------------------------------------------
+// Runs written by `skygate simulate` / `skygate demo` (found by the server under its
+// simulation folder): their per-cell results as an optional layer, and their key figures.
+const SIM_METRICS = [
+  ["sats_in_view_mean", "satellites in view (mean)"],
+  ["covered_fraction", "coverage (share of epochs)"],
+  ["served_gbps_mean", "served Gbps (mean)"],
+];
+const SIM_RAMP = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"];
+const simLayer = L.geoJSON(null, {
+  renderer, interactive: false,
+  style: (feature) => ({ color: "#555", weight: 0.15, fillOpacity: 0.9, fillColor: simColor(feature) }),
+});
+const sim = { runs: [], run: null, metric: SIM_METRICS[0][0], min: 0, max: 1, data: null };
+
+function simColor(feature) {
+  // Equal steps between the run's smallest and largest value of the metric.
+  const value = Number(feature.properties[sim.metric]) || 0;
+  const share = (value - sim.min) / Math.max(1e-9, sim.max - sim.min);
+  return SIM_RAMP[Math.max(0, Math.min(SIM_RAMP.length - 1, Math.floor(share * SIM_RAMP.length)))];
+}
+
+function fmt(value, digits = 1) {
+  return typeof value === "number" ? value.toLocaleString("en", { maximumFractionDigits: digits }) : "—";
+}
+
+function simSummary(run) {
+  const t = run.totals || {};
+  const c = run.compliance || {};
+  const violations = Object.values(c).reduce((a, b) => a + (Number(b) || 0), 0);
+  return el("dl", { class: "sim-summary", "data-testid": "sim-summary" },
+    el("dt", {}, "Scenario"), el("dd", {}, `${run.scenario}${run.focus_region ? ` (focus ${run.focus_region})` : ""}`),
+    el("dt", {}, "Window"), el("dd", {}, `${run.start} → ${run.end}, ${run.epochs} epochs of ${run.step_s} s`),
+    el("dt", {}, "Policy"), el("dd", {}, `as of ${run.policy_at} (${run.policy_source}), enforcement ${run.enforcement ? "on" : "off"}`),
+    el("dt", {}, "Cells"), el("dd", {}, fmt(run.cells, 0)),
+    el("dt", {}, "Coverage"), el("dd", {}, `${fmt(100 * (t.covered_fraction_mean || 0))} % of cell-epochs`),
+    el("dt", {}, "Demand"), el("dd", {}, `${fmt(t.demand_gbps_mean)} Gbps from ${fmt(t.terminals, 0)} terminals, ` +
+      `${fmt(100 * (t.served_fraction || 0))} % served`),
+    el("dt", {}, "Compliance"), el("dd", { "data-testid": "sim-compliance" },
+      violations ? `${violations} violation(s)` : "compliant: no beam served a restricted cell"));
+}
+
+function simLegend() {
+  const label = SIM_METRICS.find(([key]) => key === sim.metric)[1];
+  const ramp = el("div", { class: "ramp" });
+  const step = (sim.max - sim.min) / SIM_RAMP.length;
+  SIM_RAMP.forEach((color, i) => ramp.append(el("span", { style: `background:${color}`,
+    title: `${fmt(sim.min + i * step, 2)} – ${fmt(sim.min + (i + 1) * step, 2)}` })));
+  return el("div", { class: "note", "data-testid": "sim-legend" },
+    `${label}: ${fmt(sim.min, 2)} `, ramp, ` ${fmt(sim.max, 2)}`);
+}
+
+function drawSimLayer() {
+  simLayer.clearLayers();
+  if (!sim.data) return;
+  const values = sim.data.features.map((f) => Number(f.properties[sim.metric]) || 0);
+  sim.min = values.reduce((a, b) => Math.min(a, b), Infinity);
+  sim.max = values.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (!values.length) [sim.min, sim.max] = [0, 1];
+  simLayer.addData(sim.data);
+  const legend = document.getElementById("sim-legend-slot");
+  if (legend) legend.replaceChildren(simLegend());
+}
+
+async function showSimLayer(on) {
+  if (!on) {
+    map.removeLayer(simLayer);
+    sim.data = null;
+    simLayer.clearLayers();
+    document.getElementById("sim-legend-slot").replaceChildren();
+    document.body.dataset.simLayer = "off";
+    return;
+  }
+  setMapStatus("loading simulation cells…");
+  sim.data = await getJSON(`${API}/simulations/cells?run=${encodeURIComponent(sim.run)}`);
+  drawSimLayer();
+  simLayer.addTo(map);
+  setMapStatus(`simulation: ${sim.data.features.length} cells`);
+  document.body.dataset.simLayer = sim.run;
+}
+
+function renderSimPanel() {
+  const body = document.getElementById("sim-body");
+  if (!sim.runs.length) {
+    body.replaceChildren(el("p", { class: "note", "data-testid": "sim-none" },
+      "No simulation results yet. Run `skygate demo` (it writes out/demo/) in the folder the " +
+      "server was started from, then reload."));
+    return;
+  }
+  const select = el("select", { id: "sim-run", "data-testid": "sim-run" });
+  for (const run of sim.runs) {
+    select.append(el("option", { value: run.id }, `${run.id} — ${run.scenario}, ${shortDate(run.start)}`));
+  }
+  select.value = sim.run;
+  const metric = el("select", { id: "sim-metric", "data-testid": "sim-metric" });
+  for (const [key, label] of SIM_METRICS) metric.append(el("option", { value: key }, label));
+  metric.value = sim.metric;
+  const toggle = el("input", { type: "checkbox", id: "sim-show", "data-testid": "sim-show" });
+  const run = sim.runs.find((r) => r.id === sim.run);
+  if (!run.has_cells) toggle.disabled = true;
+  body.replaceChildren(
+    el("label", {}, "Run ", select),
+    simSummary(run),
+    el("label", {}, toggle, " show on the map, coloured by "), metric,
+    el("div", { id: "sim-legend-slot" }));
+  select.addEventListener("change", async () => {
+    sim.run = select.value;
+    await showSimLayer(false);
+    renderSimPanel();
+  });
+  metric.addEventListener("change", () => { sim.metric = metric.value; drawSimLayer(); });
+  toggle.addEventListener("change", () => showSimLayer(toggle.checked)
+    .catch((error) => setMapStatus(`simulation: ${error.message}`)));
+}
+
+async function loadSimulations() {
+  try {
+    const body = await getJSON(`${API}/simulations`);
+    sim.runs = body.runs;
+    sim.run = sim.runs.length ? sim.runs[0].id : null;
+    renderSimPanel();
+  } catch (error) {
+    document.getElementById("sim-body").replaceChildren(el("p", { class: "note" }, error.message));
+  }
+}
+
 // --- date control ----------------------------------------------------------------------------
 async function refreshAll() {
   setMapStatus("loading…");
@@ -241,7 +398,7 @@ async function main() {
   map.on("moveend", loadCells);
   map.on("click", (event) => showDecision(event.latlng));
   await loadOutlines();
-  await refreshAll();
+  await Promise.all([refreshAll(), loadSimulations()]);
   document.body.dataset.ready = "true";
 }
 

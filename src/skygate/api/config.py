@@ -8,6 +8,7 @@ say how the server behaves (``SKYGATE_API_*``). Both come from the environment s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +33,10 @@ class ApiSettings(BaseSettings):
     policy_check_s: float = 1.0
     # Constellation for "satellites in view" (a built-in name or a path; see orbits).
     constellation: str = "starlink"
+    # Where simulation runs are looked for (folders with a summary.json, up to 3 levels
+    # down): `skygate demo` writes ./out/demo and `skygate simulate` ./out/sim, relative to
+    # the working directory, so the default suits a server started where the demo ran.
+    sim_dir: Path = Path("out")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ __all__ = [
     "principal_of",
     "PrincipalDep",
     "require",
+    "check_role",
+    "required_roles",
     "CustomerDep",
     "OperatorDep",
     "RegulatorDep",
@@ -83,21 +85,43 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency that lets only ``roles`` through: 401 without a key, 403 otherwise."""
+def check_role(principal: Principal, roles: tuple[Role, ...]) -> None:
+    """401 for the public, 403 for a key without one of ``roles`` (with a message)."""
     names = " or ".join(r.value for r in roles)
+    if not principal.authenticated:
+        raise HTTPException(401, f"this needs an API key with the role {names}; send "
+                                 "'Authorization: Bearer <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if principal.role not in roles:
+        raise HTTPException(403, f"your key has the role {principal.role.value}; this "
+                                 f"needs {names}")
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only ``roles`` through: 401 without a key, 403 otherwise.
+
+    The roles are kept on the dependency (``required_roles``) so that the handler of request
+    validation errors can answer 401/403 first even for a body that is not JSON at all,
+    which FastAPI rejects before it runs any dependency."""
 
     async def check(principal: PrincipalDep) -> Principal:
-        if not principal.authenticated:
-            raise HTTPException(401, f"this needs an API key with the role {names}; send "
-                                     "'Authorization: Bearer <key>'",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if principal.role not in roles:
-            raise HTTPException(403, f"your key has the role {principal.role.value}; this "
-                                     f"needs {names}")
+        check_role(principal, roles)
         return principal
 
+    check.required_roles = roles
     return check
+
+
+def required_roles(route) -> tuple[Role, ...] | None:
+    """The roles a route's dependencies demand (None for a public route)."""
+    pending = list(getattr(getattr(route, "dependant", None), "dependencies", ()))
+    while pending:
+        dep = pending.pop()
+        roles = getattr(dep.call, "required_roles", None)
+        if roles:
+            return roles
+        pending.extend(dep.dependencies)
+    return None
 
 
 CustomerDep = Annotated[Principal, Depends(require(Role.customer))]

@@ -8,10 +8,14 @@ one-line ``message`` that names the field and what was wrong.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 
+from skygate.api.approvals import RequestNotFound
 from skygate.api.security import KeyNotFound
+from skygate.api.simulations import RunNotFound
 from skygate.terminals import TerminalNotFound, TerminalRefused
 from skygate.errors import (
     InputError,
@@ -26,6 +30,8 @@ __all__ = ["install_error_handlers", "status_of"]
 
 _STATUS = [  # most specific first
     (TerminalNotFound, 404),
+    (RunNotFound, 404),
+    (RequestNotFound, 404),
     (KeyNotFound, 404),
     (PermissionDenied, 403),
     (InputError, 422),
@@ -59,7 +65,30 @@ def _field(loc) -> str:
     return ".".join(parts[1:] if len(parts) > 1 and parts[0] in {"query", "path", "body"} else parts)
 
 
+def _auth_failure(request: Request) -> JSONResponse | None:
+    """401/403 for a caller the route would refuse anyway, or None.
+
+    FastAPI parses a JSON body before it runs any dependency, so a body that is not JSON
+    reaches this handler before the role check; authentication and roles still come first."""
+    from fastapi import HTTPException
+
+    from skygate.api.deps import check_role, principal_of, required_roles
+
+    roles = required_roles(request.scope.get("route"))
+    if not roles:
+        return None
+    try:
+        check_role(principal_of(request), roles)
+    except HTTPException as exc:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
+    return None
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    refused = _auth_failure(request)
+    if refused is not None:
+        return refused
     errors = exc.errors()
     summary = "; ".join(f"{_field(e.get('loc', ())) or 'request'}: {e.get('msg', 'invalid')}"
                         for e in errors[:5])
@@ -68,7 +97,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": detail, "message": f"invalid request: {summary}"}, status_code=422)
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """FastAPI's own answer, except that an unreadable body (400, raised before any
+    dependency runs) yields to the role check as in ``_validation_error``."""
+    if exc.status_code == 400:
+        refused = _auth_failure(request)
+        if refused is not None:
+            return refused
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(SkygateError, _skygate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

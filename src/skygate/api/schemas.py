@@ -80,7 +80,10 @@ class AuthorizationIn(BaseModel):
 
 
 class RestrictionIn(BaseModel):
-    """A geofence request; it takes effect only when a second operator approves it."""
+    """A geofence request; it takes effect only when a second operator approves it.
+
+    The requesting operator is the key's owner (recorded as ``requested_by``; the approver
+    as ``approved_by``); say in ``reason`` on whose behalf, e.g. a government's order."""
 
     model_config = _STRICT
     region: str | None = Field(default=None, min_length=2, max_length=8)
@@ -91,8 +94,6 @@ class RestrictionIn(BaseModel):
     effect: str = Field(default="terminal_disable",
                         description="terminal_disable, beam_off or no_transmit")
     reason: str = Field(min_length=1, max_length=2000)
-    requested_by: str | None = Field(default=None, max_length=200,
-                                     description="who asked (a government, staff); default: you")
     public: bool = True
     valid_from: datetime | None = None
     valid_until: datetime | None = None

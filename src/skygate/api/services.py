@@ -1,4 +1,4 @@
-"""The objects behind the routes: store, keys, policy view, sky cache, terminals.
+"""The objects behind the routes: store, keys, policy view, sky cache, terminals, simulation runs.
 
 :class:`Services` is the app's context object (one per app, built at startup). Routes stay
 thin: they parse, call a method here or in the layers below, and format.
@@ -27,6 +27,7 @@ from h3.api import basic_int as _h3i
 from skygate.api.approvals import ApprovalQueue
 from skygate.api.config import ServerConfig
 from skygate.api.security import KeyStore
+from skygate.api.simulations import SimulationRuns
 from skygate.api.sky import SkyCache
 from skygate.terminals import TerminalRegistry
 
@@ -36,6 +37,35 @@ STATUS_RESTRICTED = "restricted"
 #: What the map colours a cell by: the authorization status, or ``restricted`` where a
 #: ``terminal_disable`` restriction is in force (it overrides any status).
 MAP_STATUSES = ("available", "waitlist", "coming_soon", "not_authorized", STATUS_RESTRICTED)
+
+
+class _CellRuleIndex:
+    """Which cell-scoped rules contain a cell: every (cell, rule) pair of the state sorted by
+    cell, so one binary search answers instead of a membership test per rule. Membership is
+    exactly ``Scope.contains_cells`` (a cell is in a scope iff it is one of its cells)."""
+
+    def __init__(self, rules):
+        from skygate.policy.model import Authorization
+
+        self.rules = tuple(rules)
+        self.is_auth = tuple(isinstance(r, Authorization) for r in self.rules)
+        sizes = [r.scope.cells.size for r in self.rules]
+        cells = (np.concatenate([r.scope.cells for r in self.rules]).astype(np.uint64)
+                 if self.rules else np.zeros(0, np.uint64))
+        owner = np.repeat(np.arange(len(self.rules), dtype=np.int64), sizes)
+        order = np.argsort(cells, kind="stable")
+        self.cells, self.owner = cells[order], owner[order]
+
+    def rules_of(self, cell: int) -> tuple[tuple, tuple]:
+        """(authorizations, restrictions) whose scope holds ``cell``, in the state's order."""
+        key = np.uint64(cell)
+        lo = int(np.searchsorted(self.cells, key, "left"))
+        hi = int(np.searchsorted(self.cells, key, "right"))
+        if lo == hi:
+            return (), ()
+        hits = sorted(set(self.owner[lo:hi].tolist()))
+        return (tuple(self.rules[i] for i in hits if self.is_auth[i]),
+                tuple(self.rules[i] for i in hits if not self.is_auth[i]))
 
 
 class PolicyView:
@@ -49,8 +79,7 @@ class PolicyView:
         self._size = -1
         self._checked = 0.0
         self._by_region: dict[str, tuple] = {}
-        self._cell_auths: tuple = ()
-        self._cell_restr: tuple = ()
+        self._cell_index = _CellRuleIndex(())
 
     # -- state ---------------------------------------------------------------------------
     def _head_size(self) -> int:
@@ -94,7 +123,7 @@ class PolicyView:
             else:
                 cell_restr.append(rule)
         self._by_region = {k: (tuple(a), tuple(r)) for k, (a, r) in by_region.items()}
-        self._cell_auths, self._cell_restr = tuple(cell_auths), tuple(cell_restr)
+        self._cell_index = _CellRuleIndex([*cell_auths, *cell_restr])
         self._state = state
 
     # -- decisions -----------------------------------------------------------------------
@@ -106,11 +135,9 @@ class PolicyView:
 
         state = self.state()
         region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
-        probe = np.array([_h3i.latlng_to_cell(lat_deg, lon_deg, 5)], dtype=np.uint64)
+        cell_auths, cell_restr = self._cell_index.rules_of(_h3i.latlng_to_cell(lat_deg, lon_deg, 5))
         auths, restr = self._by_region.get(region, ((), ()))
-        auths = auths + tuple(a for a in self._cell_auths if a.scope.contains_cells(probe)[0])
-        restr = restr + tuple(r for r in self._cell_restr if r.scope.contains_cells(probe)[0])
-        return replace(state, authorizations=auths, restrictions=restr)
+        return replace(state, authorizations=auths + cell_auths, restrictions=restr + cell_restr)
 
     def decide_point(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
         """:func:`skygate.policy.decide` for a point, over the rules that can cover it."""
@@ -185,6 +212,7 @@ class Services:
         self.policy = PolicyView(self.store, config.api.policy_check_s)
         self.sky = SkyCache(config.api.constellation, config.api.sky_slot_s)
         self.approvals = ApprovalQueue(self.store)
+        self.simulations = SimulationRuns(config.api.sim_dir)
         self.terminals = TerminalRegistry(self.store, self.policy.decide_point, check_terminal)
 
     def warm_up(self) -> None:
@@ -198,7 +226,7 @@ class Services:
         now = datetime.now(timezone.utc)
         self.policy.decide_point(0.0, 0.0, now)
         self.policy.cell_statuses(box, now)
-        self.sky.snapshot()
+        self.sky.snapshot().in_view(0.0, 0.0)  # compiles the in-view kernel (cached)
 
     def close(self) -> None:
         self.store.close()

@@ -33,6 +33,21 @@ def _register_all() -> None:
         importlib.import_module(f"skygate.cli.{name}").register(app)
 
 
+def _click_exceptions() -> tuple[type[Exception], ...]:
+    """Click's usage-error base class(es). Typer ≥ 0.20 vendors its own copy of click
+    (``typer._click``), whose exceptions are *not* ``click.ClickException``; catching only the
+    latter let a missing option end in a traceback. The vendored base is found through
+    ``typer.BadParameter``'s ancestry, so no private module is imported by name."""
+    found = [cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"]
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:  # pragma: no cover - click is a dependency of typer
+        pass
+    return tuple(dict.fromkeys(found))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skygate`` console script."""
     _register_all()
@@ -47,13 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("skygate: aborted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except _click_exceptions() as exc:  # usage errors come through here (non-standalone)
+        exc.show()
+        return exc.exit_code
     return result if isinstance(result, int) else 0
 
 

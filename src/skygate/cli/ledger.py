@@ -64,24 +64,49 @@ def export_cmd(
 def proof_cmd(
     entry: int = typer.Argument(..., help="ledger entry number (1-based)"),
 ) -> None:
-    """Print an RFC 6962 inclusion proof of one entry against the current tree head (JSON)."""
-    from skygate.policy.ledger import inclusion_proof, leaves_of, verify_inclusion, verify_store
+    """Print an RFC 6962 inclusion proof of one entry against the current tree head (JSON,
+    with the entry's body: check it anywhere with `skygate ledger verify-proof`)."""
+    from skygate.policy.ledger import check_proof_document, proof_document
     from skygate.store import open_store
 
     with open_store() as store:
-        head = verify_store(store)
-        leaves = leaves_of(store, upto=head.size)
-    if not 1 <= entry <= head.size:
-        raise InputError(f"no entry {entry}; the ledger has entries 1..{head.size}",
-                         where="ENTRY")
-    path = inclusion_proof(leaves, entry - 1)
-    assert verify_inclusion(leaves[entry - 1], entry - 1, head.size, path, head.root)
-    emit_json({
-        "entry": entry, "leaf_index": entry - 1, "leaf_hash": leaves[entry - 1].hex(),
-        "tree_size": head.size, "root_hash": head.root_hex,
-        "audit_path": [p.hex() for p in path],
-        "algorithm": "RFC 6962 (SHA-256; leaf 0x00, node 0x01)",
-    })
+        doc = proof_document(store, entry)
+    check_proof_document(doc)
+    emit_json(doc)
+
+
+@ledger_app.command("verify-proof")
+def verify_proof_cmd(
+    file: Path = typer.Argument(..., help="a proof written by `skygate ledger proof`"),
+    root: Optional[str] = typer.Option(None, "--root", help="the tree head root you trust "
+                                       "(hex); default: this ledger's root at the proof's size"),
+) -> None:
+    """Check an inclusion proof: body → leaf hash → audit path → root (exit 0 when it holds)."""
+    import json
+
+    from skygate.policy.ledger import check_proof_document, leaves_of, merkle_root
+    from skygate.store import open_store
+
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"no such file {file}", where="FILE") from None
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", where=str(file)) from None
+    if not isinstance(doc, dict):
+        raise InputError("not an inclusion proof (expected a JSON object)", where=str(file),
+                         hint="use the JSON printed by `skygate ledger proof ENTRY`")
+    if root is None:
+        with open_store() as store:
+            size = doc.get("tree_size")
+            leaves = leaves_of(store, upto=size if isinstance(size, int) else 0)
+        root = merkle_root(leaves).hex()
+    try:
+        head = check_proof_document(doc, root_hex=root)
+    except LedgerIntegrityError as exc:
+        raise LedgerIntegrityError(f"proof does NOT hold: {exc}", entry=exc.entry) from None
+    print(f"proof holds: entry {doc['entry']} is in the ledger of {head.size} entries with root "
+          f"{head.root_hex}")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, List, Optional
 
 import typer
 
@@ -48,6 +50,18 @@ def _warn(lines) -> None:
         print(f"skygate: warning: {line}", file=sys.stderr)
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show library warnings (e.g. a repaired GeoJSON polygon) as ``skygate: warning:``
+    lines instead of Python's ``file.py:54: GeometryRepairWarning: ...`` with source code."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            _warn(str(w.message) for w in caught)
+
+
 @policy_app.command("check")
 def check(
     lat: Optional[float] = typer.Option(None, "--lat", help="latitude, degrees north"),
@@ -56,6 +70,10 @@ def check(
     at: Optional[str] = typer.Option(None, "--at", help="ISO time with zone (default now)"),
     terminal: str = typer.Option("fixed", "--terminal", help="fixed, roam, maritime, aviation"),
     speed_kmh: Optional[float] = typer.Option(None, "--speed-kmh", help="terminal speed, km/h"),
+    days_abroad: Optional[float] = typer.Option(None, "--days-abroad",
+                                                help="roam: days abroad on this trip"),
+    ocean_mode: bool = typer.Option(False, "--ocean-mode",
+                                    help="maritime: Ocean Mode (beyond 12 nmi) is on"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
 ) -> None:
     """May a terminal be served here and now? Prints the status and every reason."""
@@ -66,11 +84,16 @@ def check(
     if cell is None and (lat is None or lon is None):
         raise InputError("give --lat and --lon, or --cell", where="policy check",
                          hint="e.g. skygate policy check --lat 25.03 --lon 121.56")
+    if cell is None:
+        from skygate.earth.geodesy import check_coordinates
+
+        check_coordinates(lat, lon)  # names --lat/--lon mistakes the way `visible` does
     when = _time(at, "--at")
     with _store() as store:
         policy = load_policy(store)
     where = cell if cell is not None else (lat, lon)
-    decision = decide(where, when, terminal, policy=policy, speed_kmh=speed_kmh)
+    decision = decide(where, when, terminal, policy=policy, speed_kmh=speed_kmh,
+                      days_abroad=days_abroad, ocean_mode=ocean_mode)
     _warn(decision.warnings)
     if fmt == "json":
         emit_json(decision.to_json())
@@ -94,7 +117,8 @@ def _scope(region: Optional[str], geojson: Optional[Path], cells: Optional[Path]
     if region is not None:
         return region_scope(region)
     if geojson is not None:
-        return geojson_scope(geojson, name or geojson.stem)
+        with _warnings_as_lines():
+            return geojson_scope(geojson, name or geojson.stem)
     scopes = cells_scope(cells, name)
     if len(scopes) > 1:
         import numpy as np
@@ -105,10 +129,25 @@ def _scope(region: Optional[str], geojson: Optional[Path], cells: Optional[Path]
     return scopes[0][1]
 
 
+def _region_and_status(targets: list[str], *, area_given: bool) -> tuple[Optional[str], str]:
+    """``REGION STATUS``, or just ``STATUS`` when the scope is a --cells/--geojson area."""
+    want = 1 if area_given else 2
+    if len(targets) != want:
+        usage = ("STATUS only (the area comes from --cells/--geojson)" if area_given
+                 else "REGION STATUS")
+        raise InputError(f"expected {usage}, got {len(targets)} argument(s): "
+                         f"{' '.join(targets)}", where="policy authorize",
+                         hint="e.g. skygate policy authorize TW available ..., or "
+                              "skygate policy authorize --geojson crimea.geojson not_authorized ...")
+    return (None, targets[0]) if area_given else (targets[0], targets[1])
+
+
 @policy_app.command("authorize")
 def authorize_cmd(
-    region: Optional[str] = typer.Argument(None, help="region code (ISO alpha-2, XZ)"),
-    status: str = typer.Argument(..., help="available, waitlist, coming_soon, not_authorized"),
+    targets: List[str] = typer.Argument(..., metavar="[REGION] STATUS",
+                                        help="region code (ISO alpha-2, XZ; omit with "
+                                             "--cells/--geojson) and available, waitlist, "
+                                             "coming_soon or not_authorized"),
     label: Optional[str] = typer.Option(None, help="map label, e.g. 'Sold Out'"),
     legal_basis: Optional[str] = typer.Option(None, "--legal-basis", help="licence, law, decision"),
     cells: Optional[Path] = typer.Option(None, "--cells", help="cells file instead of REGION"),
@@ -122,6 +161,7 @@ def authorize_cmd(
     """Set the service status of a region (or of an area) from now (or --from) on."""
     from skygate.policy.control import authorize
 
+    region, status = _region_and_status(targets, area_given=geojson is not None or cells is not None)
     scope = _scope(region, geojson, cells, name)
     with _store() as store:
         entry = authorize(store, scope, status, reason=reason, actor=actor, label=label,
@@ -227,8 +267,11 @@ def map_cmd(
     bbox: Optional[str] = typer.Option(None, "--bbox", help="W,S,E,N in degrees"),
     at: Optional[str] = typer.Option(None, "--at", help="ISO time with zone (default now)"),
     terminal: str = typer.Option("fixed", "--terminal", help="terminal kind for 'allowed'"),
+    speed_kmh: Optional[float] = typer.Option(None, "--speed-kmh", help="terminal speed, km/h"),
+    ocean_mode: bool = typer.Option(False, "--ocean-mode", help="maritime: Ocean Mode on"),
 ) -> None:
-    """Write the status of every cell of a region or box as a GeoJSON FeatureCollection."""
+    """Write the status of every cell of a region or box as a GeoJSON FeatureCollection
+    (RFC 7946: cells crossing ±180° are split into MultiPolygons)."""
     from datetime import timedelta
 
     import numpy as np
@@ -258,17 +301,20 @@ def map_cmd(
     when = _time(at, "--at") or parse_time("now")
     with _store() as store:
         state = load_policy(store)
-    comp = compile_policy(state, when, when + timedelta(seconds=1), cells=cells, terminal=terminal)
+    comp = compile_policy(state, when, when + timedelta(seconds=1), cells=cells, terminal=terminal,
+                          speed_kmh=speed_kmh, ocean_mode=ocean_mode)
+    speed = comp.max_speed_kmh
     props = {
         "region": np.asarray(comp.region_codes)[comp.region_id],
         "status": np.asarray(STATUSES)[comp.status],
         "terminal_allowed": comp.terminal_allowed, "beam_allowed": comp.beam_allowed,
         "transmit_allowed": comp.transmit_allowed,
+        "max_speed_kmh": np.where(np.isnan(speed), None, speed).astype(object),
     }
-    fc = _cells.cell_boundaries_geojson(comp.cells, props)
+    fc = _cells.cell_boundaries_geojson(comp.cells, props, antimeridian="split")
     fc["properties"] = {"at": when.isoformat(), "terminal": terminal,
                         "policy_version": comp.policy_version}
-    out.write_text(json.dumps(fc), encoding="utf-8")
+    out.write_text(json.dumps(fc, allow_nan=False), encoding="utf-8")
     print(f"wrote {comp.cells.size} cells to {out}")
 
 

@@ -238,13 +238,25 @@ def _pole_of(cell: int) -> int:
     return 0
 
 
-def cell_boundaries_geojson(cells: Any, properties: dict[str, Any] | None = None) -> dict:
+def cell_boundaries_geojson(cells: Any, properties: dict[str, Any] | None = None, *,
+                            antimeridian: str = "unwrap") -> dict:
     """A GeoJSON FeatureCollection of the cells, one Polygon per cell, ``h3`` property.
 
-    Cells that cross ±180° keep unwrapped longitudes (RFC 7946 §3.1.9 allows this form for
-    drawing; it keeps a hexagon one polygon instead of two slivers). ``properties`` maps a
-    property name to an array aligned with ``cells``.
+    ``antimeridian`` says what to do with the few cells that cross ±180°:
+
+    * ``"unwrap"`` (default, for drawing on a web map): one Polygon whose longitudes run past
+      180 (e.g. 179.9 … 180.1), so a hexagon stays one shape instead of two slivers at the
+      map's edges;
+    * ``"split"``: strict RFC 7946 (§3.1.9 "SHOULD be represented by cutting it in two", and
+      longitudes within ±180): a MultiPolygon of the parts east and west of the meridian,
+      counter-clockwise. Files meant for other GIS tools use this.
+
+    Pole cells are closed over the pole in both forms. ``properties`` maps a property name to
+    an array aligned with ``cells``.
     """
+    if antimeridian not in ("unwrap", "split"):
+        raise InputError(f"antimeridian={antimeridian!r}", where="antimeridian",
+                         hint="use 'unwrap' (web maps) or 'split' (RFC 7946)")
     cells = _as_cells(cells)
     props = properties or {}
     hexes = to_hex(cells)
@@ -254,9 +266,31 @@ def cell_boundaries_geojson(cells: Any, properties: dict[str, Any] | None = None
         for k, v in props.items():
             x = v[i]
             p[k] = x.item() if hasattr(x, "item") else x
-        feats.append({"type": "Feature", "properties": p,
-                      "geometry": {"type": "Polygon", "coordinates": [np.round(ring, 7).tolist()]}})
+        if antimeridian == "split" and ring[:, 0].max() > 180.0:
+            geometry = _split_ring_at_180(ring)
+        else:
+            geometry = {"type": "Polygon", "coordinates": [np.round(ring, 7).tolist()]}
+        feats.append({"type": "Feature", "properties": p, "geometry": geometry})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _split_ring_at_180(ring: np.ndarray) -> dict:
+    """An unwrapped ring (some longitudes > 180) as a GeoJSON MultiPolygon within ±180."""
+    import shapely
+    from shapely import affinity
+    from shapely.geometry.polygon import orient
+
+    poly = shapely.Polygon(ring)
+    west = shapely.intersection(poly, shapely.box(-180.0, -90.0, 180.0, 90.0))
+    east = affinity.translate(
+        shapely.intersection(poly, shapely.box(180.0, -90.0, 540.0, 90.0)), xoff=-360.0)
+    parts = []
+    for piece in (west, east):
+        for part in getattr(piece, "geoms", [piece]):
+            if isinstance(part, shapely.Polygon) and not part.is_empty and part.area > 0:
+                ccw = orient(part, 1.0)
+                parts.append([np.round(np.asarray(ccw.exterior.coords), 7).tolist()])
+    return {"type": "MultiPolygon", "coordinates": parts}
 
 
 def cells_in_bbox(west_deg: float, south_deg: float, east_deg: float, north_deg: float,

@@ -276,21 +276,21 @@ class RegionIndex:
             self._regions_geo = _decode_multipolygons(z, "region")
             self._land_geo = _decode_multipolygons(z, "land")
 
-    def _region_geometry(self, rid: int) -> shapely.Geometry:
+    def _prepared(self, which: str, rid: int) -> shapely.Geometry:
+        """Region ``rid``'s ``"region"`` (land + sea) or ``"land"`` geometry, loaded on first
+        use and prepared for fast repeated predicates; None where there is none."""
         if self._regions_geo is None:
             self._load_geometries()
-        g = self._regions_geo[rid]
+        g = (self._regions_geo if which == "region" else self._land_geo)[rid]
         if g is not None and not shapely.is_prepared(g):
             shapely.prepare(g)
         return g
 
+    def _region_geometry(self, rid: int) -> shapely.Geometry:
+        return self._prepared("region", rid)
+
     def _land_geometry(self, rid: int) -> shapely.Geometry:
-        if self._land_geo is None:
-            self._load_geometries()
-        g = self._land_geo[rid]
-        if g is not None and not shapely.is_prepared(g):
-            shapely.prepare(g)
-        return g
+        return self._prepared("land", rid)
 
     def geometry(self, code: str) -> shapely.Geometry:
         """The region as a shapely MultiPolygon in lon/lat degrees (land + territorial sea),

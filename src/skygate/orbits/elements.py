@@ -441,9 +441,14 @@ def parse_omm_csv(text: str, *, label: str = "<string>") -> list[ElementRecord]:
     reader = omm.parse_csv(io.StringIO(text))
     records = []
     for row in reader:
-        if None in row or any(value is None for value in row.values()):
-            raise ElementSetError("row has a different number of columns than the header",
-                                  where=f"{label}:{reader.line_num}",
+        missing = [key for key, value in row.items() if value is None]
+        if None in row or missing:
+            header = len(reader.fieldnames or [])
+            count = header - len(missing) + len(row.get(None) or [])
+            what = (f"column {missing[0]} and the {len(missing) - 1} after it are missing"
+                    if missing else f"{count - header} value(s) beyond the last column")
+            raise ElementSetError(f"row has {count} columns but the header has {header}: "
+                                  f"{what}", where=f"{label}:{reader.line_num}",
                                   hint="the file may be truncated or have stray commas")
         records.append(_omm_record(row, label, f"line {reader.line_num}"))
     return records

@@ -26,6 +26,8 @@ import numpy as np
 from skygate.policy.decision import authorization_key
 from skygate.policy.model import (
     INTERNATIONAL_WATERS,
+    ROAM_MAX_DAYS_ABROAD,
+    ROAM_MAX_SPEED_KMH,
     STATUS_CODES,
     STATUSES,
     Authorization,
@@ -47,7 +49,11 @@ class CompiledPolicy:
     ``status`` codes: 0 available, 1 waitlist, 2 coming_soon, 3 not_authorized
     (``STATUSES``). ``transmit_allowed`` is about a *satellite* whose sub-satellite point lies
     in the cell (``no_transmit``); ``beam_allowed`` about a user beam serving the cell;
-    ``terminal_allowed`` about a terminal of kind ``terminal`` located in the cell.
+    ``terminal_allowed`` about a terminal of kind ``terminal`` located in the cell (with the
+    ``speed_kmh`` / ``days_abroad`` / ``ocean_mode`` it was compiled for). ``max_speed_kmh``
+    (float64, NaN where none) is the in-motion limit for that terminal kind in each cell: the
+    winning authorization's ``max_speed_kmh``, capped at 160 km/h for roam, none for aviation
+    (:func:`skygate.policy.decision.speed_limit_kmh`); the lowest seen over the window.
     """
 
     resolution: int
@@ -63,6 +69,7 @@ class CompiledPolicy:
     valid_until: datetime
     terminal: str = "fixed"
     warnings: tuple[str, ...] = ()
+    max_speed_kmh: np.ndarray | None = None
 
     def index_of(self, cells: Any) -> np.ndarray:
         """Positions of ``cells`` in :attr:`cells` (``int64``; -1 where absent)."""
@@ -112,20 +119,34 @@ def _scope_mask_or_pos(rule, cells, region_id, code_ids):
     return _positions(cells, rule.scope.cells)
 
 
+def _speed_of(a: Authorization) -> float:
+    return np.nan if a.max_speed_kmh is None else float(a.max_speed_kmh)
+
+
 def _status_at(auths: list[Authorization], cells, region_id, codes, code_ids):
+    """Per cell at one instant: the winning authorization's status code and its
+    ``max_speed_kmh`` (NaN when none; None when no rule in force has a limit, the common case,
+    which spares a 16-MB array per instant), plus conflict warnings."""
     by_region = np.full(len(codes), _NOT_AUTHORIZED, dtype=np.int8)
+    speed_by_region = np.full(len(codes), np.nan, dtype=np.float64)
+    with_speed = any(a.max_speed_kmh is not None for a in auths)
     custom = []
     for a in sorted(auths, key=authorization_key):
         if a.scope.kind == "region":
             rid = code_ids.get(a.scope.region)
             if rid is not None:
                 by_region[rid] = STATUS_CODES[a.status]
+                speed_by_region[rid] = _speed_of(a)
         else:
             custom.append(a)
     status = by_region[region_id]
+    speed = speed_by_region[region_id] if with_speed else None
     for a in custom:  # ascending precedence: the most specific is written last
-        status[_positions(cells, a.scope.cells)] = STATUS_CODES[a.status]
-    return status, _conflicts(custom)
+        pos = _positions(cells, a.scope.cells)
+        status[pos] = STATUS_CODES[a.status]
+        if with_speed:
+            speed[pos] = _speed_of(a)
+    return status, speed, _conflicts(custom)
 
 
 def _conflicts(custom: list[Authorization]) -> list[str]:
@@ -156,9 +177,13 @@ def _restricted(restr: list[Restriction], effect: str, cells, region_id, code_id
 
 
 def compile_policy(policy: PolicyState, start: datetime, end: datetime, *, resolution: int = 5,
-                   cells: np.ndarray | None = None, terminal: str = "fixed") -> CompiledPolicy:
+                   cells: np.ndarray | None = None, terminal: str = "fixed",
+                   speed_kmh: float | None = None, days_abroad: float | None = None,
+                   ocean_mode: bool = False) -> CompiledPolicy:
     """Compile ``policy`` for ``[start, end)`` over ``cells`` (default: every cell of
-    ``resolution``). See the module docstring for how time inside the window is combined."""
+    ``resolution``). See the module docstring for how time inside the window is combined;
+    ``terminal``, ``speed_kmh``, ``days_abroad`` and ``ocean_mode`` mean what they mean for
+    :func:`skygate.policy.decide`, whose terminal rules ``terminal_allowed`` applies."""
     from skygate.earth import cells as _cells
 
     start, end = as_utc(start, field="start"), as_utc(end, field="end")
@@ -173,18 +198,22 @@ def compile_policy(policy: PolicyState, start: datetime, end: datetime, *, resol
     code_ids = {c: i for i, c in enumerate(codes)}
     status = np.zeros(cells.size, dtype=np.int8)
     ok = np.ones(cells.size, dtype=bool)
+    limit: np.ndarray | None = None  # None: no authorization limit anywhere (yet)
     warnings: list[str] = []
     for t in policy.change_times(start, end):
         auths = [a for a in policy.authorizations if a.in_force(t)]
-        s, conflicts = _status_at(auths, cells, region_id, codes, code_ids)
+        s, speed, conflicts = _status_at(auths, cells, region_id, codes, code_ids)
         status = np.maximum(status, s)
+        if speed is not None:  # the lowest limit seen; NaN (none) loses to a number
+            limit = speed if limit is None else np.fmin(limit, speed)
         ok &= s <= STATUS_CODES["waitlist"]
         warnings.extend(w for w in conflicts if w not in warnings)
     restr = [r for r in policy.restrictions if r.active_between(start, end)]
     ok &= ~_restricted(restr, "terminal_disable", cells, region_id, code_ids)
-    if terminal == "roam" and INTERNATIONAL_WATERS in code_ids:
-        ok &= region_id != code_ids[INTERNATIONAL_WATERS]
-    for arr in (cells, region_id, status, ok):
+    limit = _kind_speed_limit(terminal, limit, cells.size)
+    _apply_terminal_rules(ok, terminal, region_id, code_ids, limit, speed_kmh, days_abroad,
+                          ocean_mode)
+    for arr in (cells, region_id, status, ok, limit):
         arr.setflags(write=False)
     return CompiledPolicy(
         resolution=resolution, cells=cells, region_codes=codes, region_id=region_id,
@@ -192,5 +221,28 @@ def compile_policy(policy: PolicyState, start: datetime, end: datetime, *, resol
         beam_allowed=~_restricted(restr, "beam_off", cells, region_id, code_ids),
         transmit_allowed=~_restricted(restr, "no_transmit", cells, region_id, code_ids),
         policy_version=policy.version, valid_from=start, valid_until=end, terminal=terminal,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), max_speed_kmh=limit,
     )
+
+
+def _kind_speed_limit(terminal: str, limit: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-cell authorization limits (None: none anywhere) → the limit for this terminal
+    kind (as :func:`skygate.policy.decision.speed_limit_kmh`)."""
+    if terminal == "aviation" or (limit is None and terminal != "roam"):
+        return np.full(n, np.nan, dtype=np.float64)
+    if terminal == "roam":
+        return (np.full(n, ROAM_MAX_SPEED_KMH) if limit is None
+                else np.fmin(limit, ROAM_MAX_SPEED_KMH))
+    return limit
+
+
+def _apply_terminal_rules(ok, terminal, region_id, code_ids, limit, speed_kmh, days_abroad,
+                          ocean_mode) -> None:
+    """Rule 6 of :mod:`skygate.policy.decision` over all cells at once, in place on ``ok``."""
+    xz = code_ids.get(INTERNATIONAL_WATERS)
+    if xz is not None and (terminal == "roam" or (terminal == "maritime" and not ocean_mode)):
+        ok &= region_id != xz
+    if terminal == "roam" and days_abroad is not None and days_abroad > ROAM_MAX_DAYS_ABROAD:
+        ok[:] = False
+    if speed_kmh is not None:
+        ok &= ~(limit < speed_kmh)  # NaN (no limit) compares False

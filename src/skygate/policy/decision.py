@@ -19,9 +19,21 @@ the compiled arrays in :mod:`skygate.policy.compiled`):
    ``transmit_allowed``.
 6. **Terminal rules** (shared facts §5): ``fixed``, ``roam``, ``maritime`` and ``aviation``
    are served where the status is available or waitlist (waitlist stops new orders, not
-   service); ``roam`` covers land and coastal waters to 12 nmi only (international waters
-   need Ocean Mode, i.e. a maritime plan), at most 2 months abroad, and in motion up to
-   160 km/h; an authorization's ``max_speed_kmh`` limits every kind but aviation.
+   service). ``roam`` covers land and coastal waters to 12 nmi only (international waters
+   need Ocean Mode, i.e. a maritime plan), at most 2 months abroad (``days_abroad``), and
+   in motion up to 160 km/h. ``maritime`` covers coastal waters to 12 nmi (and land); beyond,
+   in international waters (``XZ``), only with Ocean Mode (``ocean_mode=True``).
+   ``aviation`` has no kind-specific limit. An authorization's ``max_speed_kmh`` (the
+   optional in-motion limit of a region) limits every kind but aviation
+   (:func:`speed_limit_kmh`). ``fixed`` has no rule of its own beyond status and
+   restrictions.
+
+What the effects mean for one place: ``terminal_disable`` makes it unserviceable;
+``beam_off`` leaves terminals allowed but clears ``beam_allowed`` (no user beam may be
+pointed at the cell, so a terminal there gets no service while it is in force);
+``no_transmit`` clears ``transmit_allowed``: a satellite whose *sub-satellite point* is in the
+cell must not transmit at all. Terminals in such a cell stay serviceable — satellites whose
+sub-satellite point is outside the area may still serve them at a slant.
 
 A point is placed in its H3 cell (for cell scopes) and in its own region (exact, from the
 region index); a cell is placed in the region of its centre. So the compiled arrays, which
@@ -45,6 +57,7 @@ from skygate.policy.model import (
     INTERNATIONAL_WATERS,
     ROAM_MAX_DAYS_ABROAD,
     ROAM_MAX_SPEED_KMH,
+    EFFECTS,
     SERVICEABLE_STATUSES,
     Authorization,
     Restriction,
@@ -53,7 +66,7 @@ from skygate.policy.model import (
 from skygate.policy.state import PolicyState
 from skygate.timeutil import as_utc, format_time, parse_time
 
-__all__ = ["Decision", "decide", "authorization_key", "pick_authorization"]
+__all__ = ["Decision", "decide", "authorization_key", "pick_authorization", "speed_limit_kmh"]
 
 
 @dataclass(frozen=True)
@@ -119,9 +132,30 @@ def _locate(where: Any) -> tuple[str, int, str]:
         cell = int(_cells.latlng_to_cells(lat, lon, 5)[0])
         region = str(index.lookup(lat, lon)[0])
     else:
-        cell = int(_cells.from_hex(where)[0]) if isinstance(where, str) else int(where)
+        cell = _res5_cell(where)
         region = str(index.cells_regions(np.array([cell], dtype=np.uint64))[0])
     return region, cell, f"{cell:x}"
+
+
+def _res5_cell(where: Any) -> int:
+    """A policy cell: valid H3 at resolution 5 (a finer cell would silently miss every cell
+    scope, which is worse than an error)."""
+    from h3.api import basic_int as h3i
+
+    from skygate.earth import cells as _cells
+    from skygate.errors import InputError
+
+    try:
+        cell = int(_cells.from_hex(where)[0]) if isinstance(where, str) else int(where)
+    except InputError as exc:
+        raise InputError(exc.message, where="cell", hint=exc.hint) from None
+    if not h3i.is_valid_cell(cell) or h3i.get_resolution(cell) != 5:
+        res = h3i.get_resolution(cell) if h3i.is_valid_cell(cell) else None
+        raise InputError(f"{cell:x} is not a resolution-5 H3 cell"
+                         + (f" (it is resolution {res})" if res is not None else ""),
+                         where="cell", hint="the policy grid is H3 resolution 5: give "
+                         "h3.cell_to_parent(cell, 5), or the point's latitude and longitude")
+    return cell
 
 
 def _covers(rule: Authorization | Restriction, region: str, cell: int) -> bool:
@@ -132,9 +166,11 @@ def _covers(rule: Authorization | Restriction, region: str, cell: int) -> bool:
 
 def decide(where: Any, at: datetime | str | None = None, terminal: str = "fixed", *,
            policy: PolicyState | None = None, speed_kmh: float | None = None,
-           days_abroad: float | None = None) -> Decision:
+           days_abroad: float | None = None, ocean_mode: bool = False) -> Decision:
     """Decide for ``where`` — ``(lat_deg, lon_deg)`` or an H3 res-5 cell — at ``at`` (aware;
-    default now) for a terminal kind. ``policy`` defaults to the store's current policy."""
+    default now) for a terminal kind. ``policy`` defaults to the store's current policy.
+    ``speed_kmh`` (terminal in motion), ``days_abroad`` (roam) and ``ocean_mode`` (maritime)
+    feed the terminal rules of the module docstring."""
     from skygate.policy.control import load_policy
 
     at = parse_time(at, field="at") if isinstance(at, str) else at
@@ -162,10 +198,10 @@ def decide(where: Any, at: datetime | str | None = None, terminal: str = "fixed"
     ok = status in SERVICEABLE_STATUSES
     if not ok:
         reasons.append(f"status {status}: the service is not sold here")
+    reasons.extend(_EFFECT_REASONS[e] for e in EFFECTS if e in effects)
     if "terminal_disable" in effects:
         ok = False
-        reasons.append("a terminal_disable restriction is in force: terminals here are refused")
-    terminal_ok, why = _terminal_rules(terminal, region, win, speed_kmh, days_abroad)
+    terminal_ok, why = _terminal_rules(terminal, region, win, speed_kmh, days_abroad, ocean_mode)
     reasons.extend(why)
     return Decision(
         serviceable=ok and terminal_ok, status=status, region=region, cell=cell_hex, at=at,
@@ -175,24 +211,46 @@ def decide(where: Any, at: datetime | str | None = None, terminal: str = "fixed"
     )
 
 
+_EFFECT_REASONS = {
+    "terminal_disable": "a terminal_disable restriction is in force: terminals here are refused",
+    "beam_off": "a beam_off restriction is in force: no user beam may serve this cell",
+    "no_transmit": "a no_transmit restriction is in force: satellites whose sub-satellite point "
+                   "is in this cell must not transmit (terminals here can only be served at a "
+                   "slant by satellites outside the area)",
+}
+
+
+def speed_limit_kmh(terminal: str, win: Authorization | None) -> tuple[float, str] | None:
+    """The in-motion limit for a terminal kind under the winning authorization, with what it
+    is: the lower of roam's 160 km/h and the authorization's ``max_speed_kmh``; aviation has
+    none. ``None`` when no limit applies."""
+    if terminal == "aviation":
+        return None
+    limits = []
+    if terminal == "roam":
+        limits.append((ROAM_MAX_SPEED_KMH, "roam in-motion limit"))
+    if win is not None and win.max_speed_kmh is not None:
+        limits.append((float(win.max_speed_kmh), f"speed limit of authorization #{win.id}"))
+    return min(limits, key=lambda x: x[0]) if limits else None
+
+
 def _terminal_rules(terminal: str, region: str, win: Authorization | None,
-                    speed_kmh: float | None, days_abroad: float | None) -> tuple[bool, list[str]]:
+                    speed_kmh: float | None, days_abroad: float | None,
+                    ocean_mode: bool = False) -> tuple[bool, list[str]]:
     ok, why = True, []
     if terminal == "roam" and region == INTERNATIONAL_WATERS:
         ok = False
         why.append("roam covers land and coastal waters to 12 nmi only; beyond needs Ocean "
                    "Mode (a maritime plan)")
+    if terminal == "maritime" and region == INTERNATIONAL_WATERS and not ocean_mode:
+        ok = False
+        why.append("maritime without Ocean Mode covers coastal waters to 12 nmi only; "
+                   "international waters need Ocean Mode")
     if terminal == "roam" and days_abroad is not None and days_abroad > ROAM_MAX_DAYS_ABROAD:
         ok = False
         why.append(f"roam: {days_abroad:g} days abroad exceeds the 2-month limit")
-    if speed_kmh is not None and terminal != "aviation":
-        limits = []
-        if terminal == "roam":
-            limits.append((ROAM_MAX_SPEED_KMH, "roam in-motion limit"))
-        if win is not None and win.max_speed_kmh is not None:
-            limits.append((float(win.max_speed_kmh), f"speed limit of authorization #{win.id}"))
-        for limit, what in limits:
-            if speed_kmh > limit:
-                ok = False
-                why.append(f"{what}: {speed_kmh:g} km/h exceeds {limit:g} km/h")
+    limit = speed_limit_kmh(terminal, win)
+    if speed_kmh is not None and limit is not None and speed_kmh > limit[0]:
+        ok = False
+        why.append(f"{limit[1]}: {speed_kmh:g} km/h exceeds {limit[0]:g} km/h")
     return ok, why

@@ -55,6 +55,9 @@ __all__ = [
     "verify_store",
     "export_jsonl",
     "verify_jsonl",
+    "leaves_of",
+    "proof_document",
+    "check_proof_document",
 ]
 
 OPS = ("authorize", "restrict", "amend", "revoke")
@@ -426,6 +429,7 @@ def verify_store(store) -> TreeHead:
 
 
 def leaves_of(store, *, upto: int | None = None) -> list[bytes]:
+    """The stored leaf hashes in ``seq`` order (of the first ``upto`` entries)."""
     with store.connect() as conn:
         query = sa.select(ledger_entries.c.leaf_hash).order_by(ledger_entries.c.seq)
         if upto is not None:
@@ -487,3 +491,57 @@ def verify_jsonl(path: str | Path) -> TreeHead:
         raise LedgerIntegrityError(f"{path}: no tree_head line; the export was cut short",
                                    entry=len(collected) + 1)
     return verify_entries(collected, expected)
+
+
+# ---------------------------------------------------------------------------- proofs to share
+
+PROOF_ALGORITHM = "RFC 6962 (SHA-256; leaf 0x00, node 0x01)"
+
+
+def proof_document(store, seq: int) -> dict[str, Any]:
+    """A self-contained inclusion proof of entry ``seq`` against the current (verified) head.
+
+    It carries the entry itself, so a third party can check, with nothing but SHA-256, that
+    ``leaf_hash = SHA-256(0x00 || canonical_json(entry))`` and that the audit path leads from
+    that leaf to ``root_hash`` (:func:`check_proof_document`); comparing ``root_hash`` with a
+    tree head published elsewhere then proves the entry is in that history.
+    """
+    head = verify_store(store)
+    if not 1 <= seq <= head.size:
+        raise InputError(f"no entry {seq}; the ledger has entries 1..{head.size}", where="ENTRY")
+    leaves = leaves_of(store, upto=head.size)
+    with store.connect() as conn:
+        body = conn.execute(sa.select(ledger_entries.c.body)
+                            .where(ledger_entries.c.seq == seq)).scalar_one()
+    return {
+        "entry": seq, "leaf_index": seq - 1, "leaf_hash": leaves[seq - 1].hex(),
+        "tree_size": head.size, "root_hash": head.root_hex,
+        "audit_path": [p.hex() for p in inclusion_proof(leaves, seq - 1)],
+        "algorithm": PROOF_ALGORITHM, "body": json.loads(body),
+    }
+
+
+def check_proof_document(doc: Any, *, root_hex: str | None = None) -> TreeHead:
+    """Check a :func:`proof_document`: the body hashes to the leaf, the audit path leads to
+    the root, and (when given) the root is ``root_hex``. Returns the head it proves against;
+    raises :class:`LedgerIntegrityError` naming what does not hold."""
+    try:
+        seq, size = int(doc["entry"]), int(doc["tree_size"])
+        leaf, root = bytes.fromhex(doc["leaf_hash"]), bytes.fromhex(doc["root_hash"])
+        path = [bytes.fromhex(p) for p in doc["audit_path"]]
+        body = doc.get("body")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"not an inclusion proof ({exc!r} missing or malformed)", where="proof",
+                         hint="use the JSON printed by `skygate ledger proof ENTRY`") from None
+    if body is not None and leaf_hash(canonical_json(body)) != leaf:
+        raise LedgerIntegrityError(f"entry {seq}: its body does not hash to the proof's "
+                                   "leaf_hash (the entry was edited)", entry=seq)
+    if body is not None and body.get("seq") != seq:
+        raise LedgerIntegrityError(f"entry {seq}: the body is entry {body.get('seq')}", entry=seq)
+    if not verify_inclusion(leaf, seq - 1, size, path, root):
+        raise LedgerIntegrityError(f"entry {seq}: the audit path does not lead to root "
+                                   f"{root.hex()[:16]}… of a tree of {size}", entry=seq)
+    if root_hex is not None and root_hex.strip().lower() != root.hex():
+        raise LedgerIntegrityError(f"entry {seq}: the proof is against root {root.hex()[:16]}…, "
+                                   f"not the trusted root {root_hex.strip()[:16]}…", entry=seq)
+    return TreeHead(size=size, root=root)

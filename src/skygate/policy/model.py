@@ -218,6 +218,18 @@ class _Rule:
         lo, hi = _window(self.valid_from, self.valid_until, self.revoked_at)
         return [lo] + ([hi] if hi is not None else [])
 
+    @staticmethod
+    def _common_from_dict(data: dict[str, Any]) -> dict[str, Any]:
+        """The fields both rule kinds share, read back from :meth:`_times_dict`'s form."""
+        return {
+            "id": int(data["id"]),
+            "scope": Scope.from_dict(data["scope"]),
+            "valid_from": parse_time(data["valid_from"], field="valid_from"),
+            "valid_until": _opt_time(data.get("valid_until"), "valid_until"),
+            "revoked_at": _opt_time(data.get("revoked_at"), "revoked_at"),
+            "revoked_by": data.get("revoked_by"),
+        }
+
     def _times_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -260,12 +272,7 @@ class Authorization(_Rule):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Authorization":
         return cls(
-            id=int(data["id"]),
-            scope=Scope.from_dict(data["scope"]),
-            valid_from=parse_time(data["valid_from"], field="valid_from"),
-            valid_until=_opt_time(data.get("valid_until"), "valid_until"),
-            revoked_at=_opt_time(data.get("revoked_at"), "revoked_at"),
-            revoked_by=data.get("revoked_by"),
+            **cls._common_from_dict(data),
             status=check_status(data["status"]),
             label=data.get("label"),
             legal_basis=data.get("legal_basis"),
@@ -320,12 +327,7 @@ class Restriction(_Rule):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Restriction":
         return cls(
-            id=int(data["id"]),
-            scope=Scope.from_dict(data["scope"]),
-            valid_from=parse_time(data["valid_from"], field="valid_from"),
-            valid_until=_opt_time(data.get("valid_until"), "valid_until"),
-            revoked_at=_opt_time(data.get("revoked_at"), "revoked_at"),
-            revoked_by=data.get("revoked_by"),
+            **cls._common_from_dict(data),
             effect=check_effect(data["effect"]),
             requested_by=str(data["requested_by"]),
             approved_by=str(data["approved_by"]),

@@ -44,21 +44,19 @@ def preset_path(name: str) -> Path:
     return path
 
 
-def _hex_cells(values: list[str], where: str) -> np.ndarray:
-    try:
-        return np.array([int(v.strip().removeprefix("0x"), 16) for v in values], dtype=np.uint64)
-    except ValueError:
-        bad = next(v for v in values if not _is_hex(v))
-        raise InputError(f"{bad!r} is not an H3 cell index", where=where,
-                         hint="cells are 15-character hex strings such as 851e0c1bfffffff") from None
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        int(text.strip().removeprefix("0x"), 16)
-        return True
-    except ValueError:
-        return False
+def _hex_cells(values: list[str], where: str, lines: list[int] | None = None) -> np.ndarray:
+    """Hex strings → ``uint64``; a bad one is named with its line (``file:line``) when the
+    caller knows the line numbers."""
+    out = np.empty(len(values), dtype=np.uint64)
+    for i, value in enumerate(values):
+        try:
+            out[i] = int(str(value).strip().removeprefix("0x"), 16)
+        except (ValueError, OverflowError):
+            at = f"{where}:{lines[i]}" if lines else where
+            raise InputError(f"{value!r} is not an H3 cell index", where=at,
+                             hint="cells are 15-character hex strings such as 851e0c1bfffffff"
+                             ) from None
+    return out
 
 
 def read_cells_file(path: str | Path) -> dict[str | None, np.ndarray]:
@@ -67,22 +65,33 @@ def read_cells_file(path: str | Path) -> dict[str | None, np.ndarray]:
     if not path.is_file():
         raise InputError(f"no such cells file {path}", where="cells",
                          hint="give a .txt (one H3 hex per line), .csv (h3 column) or .json list")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", where=str(path),
+                         hint="a cells file is text: one H3 hex per line, a CSV or a JSON list"
+                         ) from None
     if path.suffix.lower() == ".csv":
         rows = list(csv.DictReader(text.splitlines()))
         if not rows or "h3" not in rows[0]:
             raise InputError("a cells CSV needs an 'h3' column", where=f"{path}:1")
-        groups: dict[str | None, list[str]] = {}
-        for row in rows:
-            groups.setdefault(row.get("label") or None, []).append(row["h3"])
-        return {k: _hex_cells(v, str(path)) for k, v in groups.items()}
+        groups: dict[str | None, tuple[list[str], list[int]]] = {}
+        for lineno, row in enumerate(rows, start=2):
+            values, lines = groups.setdefault(row.get("label") or None, ([], []))
+            values.append(row["h3"] or "")
+            lines.append(lineno)
+        return {k: _hex_cells(v, str(path), n) for k, (v, n) in groups.items()}
     if path.suffix.lower() == ".json":
-        values = json.loads(text)
+        try:
+            values = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"invalid JSON: {exc}", where=str(path)) from None
         if not isinstance(values, list):
             raise InputError("a cells JSON file must hold a list of H3 hex strings", where=str(path))
         return {None: _hex_cells([str(v) for v in values], str(path))}
-    lines = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
-    return {None: _hex_cells([ln for ln in lines if ln], str(path))}
+    numbered = [(n, ln.split("#", 1)[0].strip()) for n, ln in enumerate(text.splitlines(), 1)]
+    numbered = [(n, v) for n, v in numbered if v]
+    return {None: _hex_cells([v for _, v in numbered], str(path), [n for n, _ in numbered])}
 
 
 def _validate_cells(cells: np.ndarray, resolution: int, where: str) -> None:

@@ -98,7 +98,15 @@ def run_dask(ctx: SimContext, advance: Callable[[int], None] | None = None, *,
         kw.update(cluster_kwargs or {})
         cluster = LocalCluster(**kw)
     try:
-        with Client(cluster if cluster is not None else address) as client:
+        try:
+            client = Client(cluster if cluster is not None else address, timeout="15s")
+        except (OSError, TimeoutError) as err:
+            raise ScenarioError(f"cannot reach the Dask scheduler {address}: {err}",
+                                where="--scheduler / engine.scheduler_address",
+                                hint="start one with `dask scheduler` and workers with "
+                                     "`dask worker tcp://HOST:8786`, or leave it out for a "
+                                     "LocalCluster") from None
+        with client:
             remote_ctx = client.scatter(ctx, broadcast=True)
             ranges = chunk_ranges(ctx.times.size, ctx.scenario.time.chunk_epochs)
             futures = {client.submit(run_chunk, remote_ctx, a, b, pure=False): i

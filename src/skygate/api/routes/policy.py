@@ -210,7 +210,7 @@ def approve_request(principal: OperatorDep, services: ServicesDep, request_id: R
     """Approve another operator's request: the restriction enters the ledger (four eyes)."""
     req = services.approvals.check_decidable(request_id, principal.owner)
     data = RestrictionIn.model_validate({k: v for k, v in req.body.items()
-                                         if k != "scope_description"})
+                                         if k in RestrictionIn.model_fields})
     change = _restriction_change(_scope_of(data), data, req.requested_by, principal.owner)
     entry = _apply_with(services, change, request_id, principal.owner, body.reason)
     services.policy.invalidate()
