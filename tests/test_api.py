@@ -204,6 +204,8 @@ def test_regulator_authorizes_its_own_country_only(server, public):
         with server.client("regulator_ua") as ua:  # another country's regulator may not end it
             r = ua.post(f"/authorizations/{seq}/revoke", json={"reason": "not yours"})
             assert r.status_code == 403 and "TW" in r.json()["detail"], r.text
+            r = ua.post(f"/authorizations/{seq}/revoke", json={})  # country before body
+            assert r.status_code == 403 and "TW" in r.json()["detail"], r.text
             # ... nor the preset's authorization of TW (region scope, another country)
             preset_tw = min(a["id"] for a in public.get(
                 "/authorizations", params={"region": "TW"}).json()["authorizations"])

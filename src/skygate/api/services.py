@@ -75,11 +75,11 @@ class PolicyView:
         self.store = store
         self.check_every_s = check_every_s
         self._lock = threading.Lock()
-        self._state = None
+        # (state, {region: (auths, restrictions)}, cell index), replaced as ONE object so
+        # that a request never mixes an old state with a new index.
+        self._view: tuple | None = None
         self._size = -1
         self._checked = 0.0
-        self._by_region: dict[str, tuple] = {}
-        self._cell_index = _CellRuleIndex(())
 
     # -- state ---------------------------------------------------------------------------
     def _head_size(self) -> int:
@@ -94,22 +94,27 @@ class PolicyView:
 
     def state(self):
         """The current :class:`PolicyState`, rebuilt when the ledger head has moved."""
-        now = time.monotonic()
-        if self._state is not None and now - self._checked < self.check_every_s:
-            return self._state
+        return self._current()[0]
+
+    def _current(self) -> tuple:
+        """(state, rules by region, cell index), rebuilt when the ledger head has moved."""
+        view = self._view
+        if view is not None and time.monotonic() - self._checked < self.check_every_s:
+            return view
         with self._lock:
-            if self._state is not None and time.monotonic() - self._checked < self.check_every_s:
-                return self._state
+            if self._view is not None and time.monotonic() - self._checked < self.check_every_s:
+                return self._view
             size = self._head_size()
-            if size != self._size or self._state is None:
+            if size != self._size or self._view is None:
                 from skygate.policy import load_policy
 
-                self._rebuild(load_policy(self.store))
+                self._view = self._index(load_policy(self.store))
                 self._size = size
             self._checked = time.monotonic()
-            return self._state
+            return self._view
 
-    def _rebuild(self, state) -> None:
+    @staticmethod
+    def _index(state) -> tuple:
         by_region: dict[str, tuple[list, list]] = {}
         cell_auths, cell_restr = [], []
         for rule in state.authorizations:
@@ -122,9 +127,8 @@ class PolicyView:
                 by_region.setdefault(rule.scope.region, ([], []))[1].append(rule)
             else:
                 cell_restr.append(rule)
-        self._by_region = {k: (tuple(a), tuple(r)) for k, (a, r) in by_region.items()}
-        self._cell_index = _CellRuleIndex([*cell_auths, *cell_restr])
-        self._state = state
+        return (state, {k: (tuple(a), tuple(r)) for k, (a, r) in by_region.items()},
+                _CellRuleIndex([*cell_auths, *cell_restr]))
 
     # -- decisions -----------------------------------------------------------------------
     def _subset(self, lat_deg: float, lon_deg: float):
@@ -133,10 +137,10 @@ class PolicyView:
         that contain its H3 cell."""
         from skygate.earth.regions import get_region_index
 
-        state = self.state()
+        state, by_region, cell_index = self._current()
         region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
-        cell_auths, cell_restr = self._cell_index.rules_of(_h3i.latlng_to_cell(lat_deg, lon_deg, 5))
-        auths, restr = self._by_region.get(region, ((), ()))
+        cell_auths, cell_restr = cell_index.rules_of(_h3i.latlng_to_cell(lat_deg, lon_deg, 5))
+        auths, restr = by_region.get(region, ((), ()))
         return replace(state, authorizations=auths + cell_auths, restrictions=restr + cell_restr)
 
     def decide_point(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
@@ -185,11 +189,11 @@ class PolicyView:
         from skygate.earth.regions import get_region_index
         from skygate.policy.decision import pick_authorization
 
-        self.state()
+        by_region = self._current()[1]
         index = get_region_index()
         out = []
         for code, name in zip(index.codes, index.names):
-            auths, restr = self._by_region.get(code, ((), ()))
+            auths, restr = by_region.get(code, ((), ()))
             win, _ = pick_authorization([a for a in auths if a.in_force(at)])
             disabled = [r for r in restr if r.in_force(at) and r.effect == "terminal_disable"]
             status = STATUS_RESTRICTED if disabled else (win.status if win else "not_authorized")

@@ -98,11 +98,10 @@ def create_authorization(principal: RegulatorDep, services: ServicesDep,
     return {"entry": entry.seq, "authorization": _auth_out(rule, None)}
 
 
-@router.post("/authorizations/{rule_id}/revoke", responses=_CONFLICT)
-def revoke_authorization(principal: RegulatorDep, services: ServicesDep, rule_id: RuleId,
-                         body: RevokeIn) -> dict:
-    """End an authorization of the regulator's own country (one ledger entry)."""
-    from skygate.policy import revoke
+async def _own_authorization(principal: RegulatorDep, services: ServicesDep,
+                             rule_id: RuleId) -> Principal:
+    """The regulator, if authorization ``rule_id`` is of its own country (a dependency, so
+    the country is checked before the body is validated: the path says which rule)."""
     from skygate.policy.model import Authorization
 
     rule = _rule(services, rule_id, Authorization, "authorization")
@@ -110,6 +109,15 @@ def revoke_authorization(principal: RegulatorDep, services: ServicesDep, rule_id
         raise HTTPException(403, f"authorization #{rule_id} covers cells, not a country; "
                                  "only the operator's policy files change those")
     _own_country(principal, rule.scope.region)
+    return principal
+
+
+@router.post("/authorizations/{rule_id}/revoke", responses=_CONFLICT)
+def revoke_authorization(principal: Annotated[Principal, Depends(_own_authorization)],
+                         services: ServicesDep, rule_id: RuleId, body: RevokeIn) -> dict:
+    """End an authorization of the regulator's own country (one ledger entry)."""
+    from skygate.policy import revoke
+
     entry = revoke(services.store, rule_id, reason=body.reason, actor=principal.owner)
     services.policy.invalidate()
     return {"entry": entry.seq, "revoked": rule_id}
