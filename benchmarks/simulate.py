@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from skygate.orbits import propagate  # noqa: E402
 from skygate.sim.context import build_context  # noqa: E402
-from skygate.sim.engine import simulate_epoch  # noqa: E402
+from skygate.sim.engine import focus_capacity, simulate_epoch  # noqa: E402
 from skygate.sim.metrics import ChunkRecorder  # noqa: E402
 from skygate.sim.run import run_context  # noqa: E402
 from skygate.sim.scenario import load_scenario  # noqa: E402
@@ -71,8 +71,11 @@ def _skygate_epochs(ctx, n_epochs: int) -> tuple[float, float, np.ndarray]:
     for k in range(n_epochs):
         pos = np.ascontiguousarray(eph.r_ecef_km[:, k, :])
         st = simulate_epoch(ctx, pos, k)
+        seg = ctx.segment_at(k)  # as run_chunk does: per-epoch policy, focus region's sky
         rec.record(k, st.counts, st.muted, int(np.isfinite(pos).all(axis=1).sum()),
-                   st.assignment, ctx.demand.demand_gbps, st.compliance)
+                   st.assignment, ctx.demand.demand_gbps, st.compliance,
+                   segment=ctx.segments.index(seg), allowed_gbps=seg.row_demand_gbps,
+                   focus=focus_capacity(ctx, pos, st.muted, st.assignment))
     return (time.perf_counter() - t0) / n_epochs, prop, pos0
 
 

@@ -61,6 +61,66 @@ def test_availability_on_a_past_date_replays_the_policy(public):
     assert body["status"] == "not_authorized"  # the preset takes effect on 2024-10-25
 
 
+def test_maritime_at_sea_needs_ocean_mode(public):
+    """Shared facts §5: a maritime plan covers coastal waters to 12 nmi; beyond, in
+    international waters, only with Ocean Mode. Points 5 and 20 nmi off Portugal's open
+    coast (distance measured to the coastline by haversine, not by the region index)."""
+    from sea_points import point_off_coast
+
+    lat5, lon5, _ = point_off_coast("PT", 38.78, -9.30, 270.0, 5)
+    lat20, lon20, _ = point_off_coast("PT", 38.78, -9.30, 270.0, 20)
+
+    def ask(lat, lon, **extra):
+        r = public.get("/availability", params={"lat": lat, "lon": lon,
+                                                "terminal": "maritime", **extra})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    coastal = ask(lat5, lon5)
+    assert (coastal["region"], coastal["serviceable"], coastal["ocean_mode"]) == ("PT", True, False)
+    refused = ask(lat20, lon20)
+    assert (refused["region"], refused["status"], refused["serviceable"]) == ("XZ", "available", False)
+    assert any("Ocean Mode" in reason for reason in refused["reasons"])
+    for spelling in ("true", "1", "YES"):
+        served = ask(lat20, lon20, ocean_mode=spelling)
+        assert (served["region"], served["serviceable"], served["ocean_mode"]) == ("XZ", True, True)
+    assert ask(lat20, lon20, ocean_mode="false")["serviceable"] is False
+    roam = public.get("/availability", params={"lat": lat20, "lon": lon20, "terminal": "roam",
+                                               "ocean_mode": "true"}).json()
+    assert roam["serviceable"] is False  # Ocean Mode is a maritime plan
+
+
+def test_availability_speed_limits_and_days_abroad(public):
+    """Roam is served in motion up to 160 km/h and for 2 months abroad; aviation has no
+    speed limit (shared facts §5). Kyiv is available in the default preset."""
+    def ask(terminal, **extra):
+        r = public.get("/availability", params={"lat": KYIV[0], "lon": KYIV[1],
+                                                "terminal": terminal, **extra})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    assert ask("roam", speed_kmh=150)["serviceable"] is True
+    fast = ask("roam", speed_kmh=200)
+    assert fast["serviceable"] is False and fast["speed_kmh"] == 200.0
+    assert any("160 km/h" in reason for reason in fast["reasons"])
+    jet = ask("aviation", speed_kmh=900)
+    assert (jet["serviceable"], jet["speed_kmh"], jet["days_abroad"]) == (True, 900.0, None)
+    assert ask("roam", days_abroad=30)["serviceable"] is True
+    away = ask("roam", days_abroad=90)
+    assert away["serviceable"] is False and any("2-month" in r for r in away["reasons"])
+
+
+def test_availability_options_are_documented(public):
+    spec = public.get("/openapi.json").json()
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/availability"]["get"]["parameters"]}
+    assert params["ocean_mode"]["schema"] == {"type": "boolean", "default": False}
+    assert "Ocean Mode" in params["ocean_mode"]["description"]
+    assert params["speed_kmh"]["schema"]["minimum"] == 0
+    assert "roam" in params["days_abroad"]["description"]
+    props = spec["components"]["schemas"]["Availability"]["properties"]
+    assert {"ocean_mode", "speed_kmh", "days_abroad"} <= set(props)
+
+
 @pytest.mark.parametrize("params, field", [
     ({"lat": 91, "lon": 0}, "lat"),
     ({"lat": 0}, "lon"),
@@ -68,6 +128,11 @@ def test_availability_on_a_past_date_replays_the_policy(public):
     ({"lat": 0, "lon": 0, "at": "2024-01-01T00:00:00"}, "at"),  # naive time
     ({"lat": 0, "lon": 0, "at": "yesterday-ish"}, "at"),
     ({"lat": 0, "lon": 0, "terminal": "bicycle"}, "terminal"),
+    ({"lat": 0, "lon": 0, "ocean_mode": "maybe"}, "ocean_mode"),
+    ({"lat": 0, "lon": 0, "speed_kmh": -5}, "speed_kmh"),
+    ({"lat": 0, "lon": 0, "speed_kmh": "nan"}, "speed_kmh"),
+    ({"lat": 0, "lon": 0, "speed_kmh": 1e9}, "speed_kmh"),
+    ({"lat": 0, "lon": 0, "days_abroad": "a while"}, "days_abroad"),
 ])
 def test_availability_bad_input_is_a_clear_422(public, params, field):
     r = public.get("/availability", params=params)

@@ -99,6 +99,46 @@ def test_fast_decisions_equal_the_policy_layers_decide(store):
         assert fast.to_json() == full.to_json() | {"at": fast.to_json()["at"]}
 
 
+def test_fast_decisions_equal_decide_with_the_terminal_options(store):
+    """The same, for every terminal kind with Ocean Mode, speeds and days abroad — with
+    speed limits in force on a region and on a cell scope (the limit travels with the
+    winning rule, so the subset must hold the same winner), on land, in coastal waters and
+    in international waters."""
+    from skygate.api.services import PolicyView
+    from skygate.earth import cells as _cells
+    from sea_points import point_off_coast
+    from skygate.policy import control, decide
+    from skygate.policy.model import TERMINAL_KINDS, Scope
+
+    kyiv_cells = _cells.latlng_to_cells([50.45, 50.5], [30.52, 30.6], 5)
+    control.authorize(store, Scope.of_region("UA"), "available", reason="test: a speed limit",
+                      actor="test", max_speed_kmh=90.0)
+    control.authorize(store, Scope.of_cells(kyiv_cells, name="Kyiv test cells"), "waitlist",
+                      reason="test: a cell-scope limit", actor="test", max_speed_kmh=40.0)
+    view = PolicyView(store)
+    state = view.state()
+    rng = np.random.default_rng(11)
+    points = list(zip(rng.uniform(-60, 70, 60), rng.uniform(-180, 180, 60)))
+    points += [(50.45, 30.52), (50.5, 30.6), (49.84, 24.03), (25.0330, 121.5654)]
+    points += [point_off_coast("PT", 38.78, -9.30, 270.0, n)[:2] for n in (5, 20)]
+    options = [{}, {"ocean_mode": True}, {"speed_kmh": 30.0}, {"speed_kmh": 60.0},
+               {"speed_kmh": 120.0}, {"speed_kmh": 200.0, "ocean_mode": True},
+               {"speed_kmh": 900.0}, {"days_abroad": 30.0}, {"days_abroad": 90.0},
+               {"days_abroad": 61.0, "speed_kmh": 100.0, "ocean_mode": True}]
+    at = datetime.now(timezone.utc)
+    seen = set()
+    for lat, lon in points:
+        for kind in TERMINAL_KINDS:
+            for opts in options:
+                fast = view.decide_point(float(lat), float(lon), at, kind, **opts)
+                full = decide((float(lat), float(lon)), at, kind, policy=state, **opts)
+                assert fast.to_json() == full.to_json(), (lat, lon, kind, opts)
+                seen.add((kind, fast.serviceable, fast.region == "XZ"))
+    # the options changed answers both ways, at sea and on land
+    assert {("maritime", True, True), ("maritime", False, True), ("roam", False, False),
+            ("fixed", False, False), ("aviation", True, False), ("roam", True, False)} <= seen
+
+
 def test_skygate_serve_starts_the_app_on_loopback(skygate_home, tmp_path):
     """``skygate serve`` (the CLI entry point) serves the page and the API, then stops."""
     import os

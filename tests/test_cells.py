@@ -35,6 +35,24 @@ def test_latlng_to_cells_matches_h3_scalar_api(rng):
         assert got.tolist() == want
 
 
+def test_scalar_latlng_to_cell_equals_the_vector_path(rng):
+    """The one-point path (used per request by the API) gives exactly the vector answer,
+    longitudes of any range and the ±180° seam included."""
+    lat, lon = random_points(rng, 20000)
+    lon = np.r_[lon * 3, 180.0, -180.0, 540.0, -179.9999999999, np.nextafter(180.0, 0)]
+    lat = np.r_[lat, 10.0, 10.0, -10.0, 0.0, 45.0]
+    for res in (0, 5, 9):
+        want = sc.latlng_to_cells(lat, lon, res)
+        got = [sc.latlng_to_cell(a, o, res) for a, o in zip(lat.tolist(), lon.tolist())]
+        assert got == want.tolist()
+    assert sc.latlng_to_cell(np.float32(25.0), 121, 5) == sc.latlng_to_cells(25.0, 121.0)[0]
+    for bad in ((91.0, 0.0), (np.nan, 0.0), (0.0, np.inf), ("north", 0.0), ([1, 2], 0.0)):
+        with pytest.raises(CoordinateError):
+            sc.latlng_to_cell(*bad)
+    with pytest.raises(InputError, match="resolution"):
+        sc.latlng_to_cell(0.0, 0.0, 16)
+
+
 def test_longitudes_beyond_180_wrap(rng):
     assert sc.latlng_to_cells(10.0, 190.0)[0] == sc.latlng_to_cells(10.0, -170.0)[0]
 

@@ -186,6 +186,22 @@ def test_speed_limits_per_region_and_kind():
     assert not decide(KYIV, AT, "roam", policy=p, days_abroad=61.5).serviceable
 
 
+@pytest.mark.parametrize("bad", [{"speed_kmh": -1.0}, {"speed_kmh": float("nan")},
+                                 {"days_abroad": float("inf")}, {"speed_kmh": "fast"}])
+def test_negative_or_nan_motion_is_an_input_error_not_a_pass(bad):
+    """NaN compares false with every limit, so it would silently be served: refuse it."""
+    from skygate.policy import compile_policy
+
+    p = state(auth(1, Scope.of_region("UA"), "available", max_speed_kmh=90.0))
+    field = next(iter(bad))
+    with pytest.raises(InputError, match=field) as info:
+        decide(KYIV, AT, "roam", policy=p, **bad)
+    assert info.value.where == field and info.value.hint
+    with pytest.raises(InputError, match=field):
+        compile_policy(p, AT, AT + timedelta(hours=1), cells=[cell_of(*KYIV)], **bad)
+    assert decide(KYIV, AT, "roam", policy=p, speed_kmh=0, days_abroad=0).serviceable
+
+
 def test_effects_are_explained_and_no_transmit_is_about_satellites_overhead():
     cell = cell_of(*KYIV)
     p = state(auth(1, Scope.of_region("UA"), "available"),

@@ -108,32 +108,36 @@ def test_invalid_geometry_is_refused(seeded_home, tmp_path, capsys):
     assert "skygate: error:" in capsys.readouterr().err
 
 
-# A rough outline of Crimea, written clockwise (wrong winding on purpose): Natural Earth puts
-# Crimea in Ukraine; the policy defines it on top, as an area (tests/test_regions_custom.py).
-CRIMEA = {"type": "Feature", "properties": {"name": "Crimea"}, "geometry": {
-    "type": "Polygon", "coordinates": [[[32.4, 45.3], [33.6, 46.2], [35.6, 46.2], [36.7, 45.3],
-                                        [35.0, 44.3], [33.5, 44.3], [32.4, 45.3]]]}}
+# A rough outline of the Sevastopol area, written clockwise (wrong winding on purpose). The
+# preset already defines Crimea (UA-43) on top of Ukraine (tests/test_policy_crimea.py); a
+# smaller area defined through the CLI is more specific and wins inside it.
+SEVASTOPOL = {"type": "Feature", "properties": {"name": "Sevastopol"}, "geometry": {
+    "type": "Polygon", "coordinates": [[[33.35, 44.45], [33.35, 44.75], [33.85, 44.75],
+                                        [33.85, 44.45], [33.35, 44.45]]]}}
 
 
 def test_a_custom_region_on_top_of_a_country_through_the_cli(seeded_home, tmp_path, capsys):
-    area = tmp_path / "crimea.geojson"
-    area.write_text(json.dumps(CRIMEA))
+    area = tmp_path / "sevastopol.geojson"
+    area.write_text(json.dumps(SEVASTOPOL))
     capsys.readouterr()
-    assert main(["policy", "authorize", "--geojson", str(area), "--name", "Crimea",
-                 "not_authorized", "--from", "2024-10-25T00:00:00Z",
-                 "--reason", "coverage never activated near Crimea", "--actor", "ops"]) == 0
+    assert main(["policy", "authorize", "--geojson", str(area), "--name", "Sevastopol",
+                 "coming_soon", "--from", "2024-10-25T00:00:00Z",
+                 "--reason", "a study", "--actor", "ops"]) == 0
     rule_id = int(capsys.readouterr().out.split("#")[1].split()[0])
+    sevastopol = run_json(capsys, "policy", "check", "--lat", "44.62", "--lon", "33.52",
+                          "--at", "2024-10-26T00:00:00Z", "--format", "json")
+    assert sevastopol["region"] == "UA"  # the country is still Natural Earth's answer ...
+    assert (sevastopol["status"], sevastopol["serviceable"]) == ("coming_soon", False)
+    assert sevastopol["entries"][0] == rule_id  # ... but the most specific area wins
+    assert "area 'Sevastopol'" in sevastopol["reasons"][0]
     simferopol = run_json(capsys, "policy", "check", "--lat", "44.9521", "--lon", "34.1024",
                           "--at", "2024-10-26T00:00:00Z", "--format", "json")
-    assert simferopol["region"] == "UA"  # the country is still Natural Earth's answer ...
-    assert (simferopol["status"], simferopol["serviceable"]) == ("not_authorized", False)
-    assert simferopol["entries"][0] == rule_id  # ... but the more specific area wins
-    assert "area 'Crimea'" in simferopol["reasons"][0]
+    assert (simferopol["area"], simferopol["status"]) == ("UA-43", "not_authorized")
     kyiv = run_json(capsys, "policy", "check", "--lat", "50.45", "--lon", "30.52", "--at",
                     "2024-10-26T00:00:00Z", "--format", "json")
     assert (kyiv["status"], kyiv["serviceable"]) == ("available", True)
     # before its valid_from the area did not apply
-    before = run_json(capsys, "policy", "check", "--lat", "44.9521", "--lon", "34.1024",
+    before = run_json(capsys, "policy", "check", "--lat", "44.62", "--lon", "33.52",
                       "--at", "2024-10-24T00:00:00Z", "--format", "json")
     assert rule_id not in before["entries"]
     # a region and an area at once is refused, naming the usage

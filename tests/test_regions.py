@@ -173,6 +173,35 @@ def test_overlapping_seas_split_on_the_median_line(index, a, b, box):
 
 
 # ---- the index against brute force --------------------------------------------------------
+def test_scalar_lookup_equals_the_vector_lookup(index):
+    """``lookup_point`` (one point, the API's per-request path) answers exactly as
+    ``lookup_ids``: random points, points in pixels crossed by a boundary (settled by the
+    polygons), polygon vertices (on a boundary: the first candidate wins in both), and
+    longitudes past ±180°."""
+    rng = np.random.default_rng(2024)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 20000)))
+    lon = rng.uniform(-540, 540, 20000)
+    # near coasts and borders (mixed pixels), and exactly on boundaries
+    lat = np.r_[lat, rng.uniform(20, 60, 20000), rng.uniform(21.5, 26.5, 5000)]
+    lon = np.r_[lon, rng.uniform(-10, 40, 20000), rng.uniform(118, 122.5, 5000)]
+    for code in ("TW", "UA", "FJ", "LI"):
+        xy = shapely.get_coordinates(index.geometry(code))[::7]
+        lat, lon = np.r_[lat, xy[:, 1]], np.r_[lon, xy[:, 0]]
+    lat = np.r_[lat, 90.0, -90.0, 62.0, 62.0, 62.0, -16.8, 0.0]
+    lon = np.r_[lon, 0.0, 0.0, 180.0, -180.0, np.nextafter(-180.0, -200.0), 180.0, 1e6]
+    want = index.lookup_ids(lat, lon)
+    mixed = index._raster[index._pixels(lat, lon)] >= 0x8000
+    assert mixed.sum() > 5000  # the refinement is well exercised
+    got = np.array([index.lookup_point_id(a, o) for a, o in zip(lat.tolist(), lon.tolist())])
+    assert np.array_equal(got, want)
+    codes = [index.lookup_point(a, o) for a, o in zip(lat[:2000].tolist(), lon[:2000].tolist())]
+    assert codes == index.lookup(lat[:2000], lon[:2000]).tolist()
+    assert isinstance(codes[0], str) and index.lookup_point(25.0330, 121.5654) == "TW"
+    for bad in ((95.0, 0.0), (np.nan, 1.0), (0.0, -np.inf), (None, 0.0)):
+        with pytest.raises(CoordinateError, match="lat"):
+            index.lookup_point(*bad)
+
+
 def test_lookup_equals_shapely_point_in_polygon(index):
     rng = np.random.default_rng(3)
     lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 4000)))

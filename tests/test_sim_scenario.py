@@ -80,3 +80,34 @@ def test_slot_alignment(second, micro, expected):
     out = slot_aligned(t)
     assert out.second == expected and out.second in SLOT_SECONDS
     assert 0 <= (out - t).total_seconds() < 15
+
+
+@pytest.mark.parametrize("body, field, hint", [
+    ("[time]\nstep = 15\n", "time.step", "did you mean step_s?"),
+    ("[constellation]\nmin_elevation = 25\n", "constellation.min_elevation",
+     "did you mean min_elevation_deg?"),
+    ('[time]\nduration = 3600\n', "time.duration", '"3600s"'),
+    ('[time]\nduration = "1 hour"\n', "time.duration", "90m"),
+    ('[capacity]\ngen2 = { beams_per_satellite = 8, gbps_per_beam = "12 Gbps" }\n',
+     "capacity.gen2.gbps_per_beam", "the unit is in the key name"),
+])
+def test_mistakes_name_the_field_and_teach(tmp_path, body, field, hint):
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\nname = "x"\n[cells]\nregions = ["TW"]\n' + body)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert f"{path}: {field}" in text and hint in text and text.count("hint:") == 1
+
+
+@pytest.mark.parametrize("cells", ['regions = ["TWN"]', 'regions = ["TW"]\nfocus_region = "TWN"'])
+def test_bad_region_codes_suggest_the_closest(tmp_path, cells):
+    from skygate.sim import build_context
+
+    path = tmp_path / "s.toml"
+    path.write_text(f'[scenario]\nname = "x"\n[cells]\n{cells}\n[policy]\nsource = "preset:reported-2024-10"\n')
+    with pytest.raises(ScenarioError) as err:
+        build_context(load_scenario(path))
+    text = str(err.value)
+    assert str(path) in text and "TWN" in text and "TW (Taiwan)" in text
+    assert text.count("hint:") == 1

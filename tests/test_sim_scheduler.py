@@ -137,3 +137,31 @@ def test_a_hand_checked_case():
 def test_unknown_strategy_is_a_scenario_error():
     with pytest.raises(ScenarioError, match="heuristic"):
         get_strategy("greedy-ish")
+
+
+def test_heuristic_prefers_newer_satellites_when_the_sky_is_otherwise_equal():
+    """Tanveer et al. (facts §3): the chance of selection rises with launch date."""
+    n = 2
+    vis = Visibility(counts=np.array([2], np.int32), n_cand=np.array([2], np.int32),
+                     sat=np.array([[0, 1]], np.int32),
+                     elevation_deg=np.array([[60.0, 57.0]], np.float32),
+                     north=np.array([[0.3, 0.3]], np.float32))
+    cap = Capacity(np.full(n, 8, np.int32), np.full(n, 2.0), 4, 1)
+    args = (vis, np.array([0.1]), np.array([1.0], np.float32), cap, None, np.array([0]))
+    old_first = SchedulerParams(newness=np.array([0.0, 1.0]))  # satellite 1: 3° lower, newest
+    assert heuristic(*args, old_first).serving_sat[0] == 1
+    no_pref = SchedulerParams(newer_bonus_deg=0.0, newness=np.array([0.0, 1.0]))
+    assert heuristic(*args, no_pref).serving_sat[0] == 0
+    assert max_elevation(*args, old_first).serving_sat[0] == 0
+
+
+def test_newness_follows_the_launch_order():
+    from skygate.sim.context import load_constellation, satellite_newness
+
+    con = load_constellation("starlink")
+    new = satellite_newness(con)
+    assert new.min() == 0.0 and new.max() == 1.0
+    desig = np.array([s.intldesg.strip() for s in con.satrecs])
+    year = np.array([int(d[:2]) for d in desig])
+    # every 2019 satellite is older than every 2025 one
+    assert new[year == 19].max() < new[year == 25].min()

@@ -62,10 +62,33 @@ def test_migrations_build_exactly_the_declared_schema(backend):
 
     with open_store() as store:
         assert store.dialect == ("sqlite" if backend == "sqlite" else "postgresql")
-        assert store.schema_revision() == known_revisions()[1] == "0002"
+        assert store.schema_revision() == known_revisions()[1] == "0003"
         with store.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diffs == []
+
+
+def test_terminals_stored_before_0003_keep_coastal_service(backend):
+    """Migration 0003 adds ``terminals.ocean_mode``: a terminal stored by an older skygate
+    comes back with Ocean Mode off (what it was decided with), and 0003 downgrades cleanly."""
+    from alembic import command
+
+    from skygate.store.database import _alembic_config
+
+    with open_store() as store:
+        with store.engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0002")
+        with store.engine.begin() as conn:
+            cols = {c["name"] for c in sa.inspect(conn).get_columns("terminals")}
+            assert "ocean_mode" not in cols
+            conn.execute(sa.text(
+                "INSERT INTO terminals (id, owner, kind, lat_deg, lon_deg, status) "
+                "VALUES ('T0', 'carol', 'maritime', 38.78, -9.6, 'active')"))
+    with open_store() as store:
+        assert store.schema_revision() == "0003"
+        with store.connect() as conn:
+            row = conn.execute(sa.select(terminals).where(terminals.c.id == "T0")).one()
+    assert row.ocean_mode is False and row.kind == "maritime"
 
 
 def test_a_database_from_a_newer_skygate_is_refused(backend):

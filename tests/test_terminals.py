@@ -126,6 +126,69 @@ def test_customers_see_only_their_own(server, carol):
         assert tid in {t["id"] for t in op.get("/terminals").json()}
 
 
+def test_a_maritime_terminal_at_sea_needs_ocean_mode(server, carol):
+    """Facts §5: maritime is served beyond 12 nmi only with Ocean Mode. The setting is
+    stored with the terminal; every later check (activate, relocate, status) uses it."""
+    from sea_points import point_off_coast
+
+    lat20, lon20, _ = point_off_coast("PT", 38.78, -9.30, 270.0, 20)
+    lat5, lon5, _ = point_off_coast("PT", 38.78, -9.30, 270.0, 5)
+    at_sea = {"lat_deg": lat20, "lon_deg": lon20, "kind": "maritime"}
+    refused = carol.post("/terminals", json=at_sea)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["region"] == "XZ" and "Ocean Mode" in refused.json()["detail"]
+    r = carol.post("/terminals", json={**at_sea, "ocean_mode": True})
+    assert r.status_code == 201, r.text
+    term = r.json()
+    assert (term["ocean_mode"], term["region"], term["status"]) == (True, "XZ", "ordered")
+    assert term["history"][0]["decided_with"] == {"ocean_mode": True, "speed_kmh": None,
+                                                  "days_abroad": None}
+    tid = term["id"]
+    assert carol.post(f"/terminals/{tid}/activate").json()["status"] == "active"
+    status = carol.get(f"/terminals/{tid}").json()
+    assert status["in_service"] is True and status["decision"]["region"] == "XZ"
+    # switching Ocean Mode off while at sea is refused; the stored setting stays on
+    off = carol.post(f"/terminals/{tid}/activate", json={"ocean_mode": False})
+    assert off.status_code == 409 and carol.get(f"/terminals/{tid}").json()["ocean_mode"] is True
+    # back in coastal waters it goes off with the move; out again without it is refused
+    moved = carol.post(f"/terminals/{tid}/relocate",
+                       json={"lat_deg": lat5, "lon_deg": lon5, "ocean_mode": False})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["ocean_mode"], moved.json()["region"]) == (False, "PT")
+    again = carol.post(f"/terminals/{tid}/relocate", json={"lat_deg": lat20, "lon_deg": lon20})
+    assert again.status_code == 409 and again.json()["serviceable"] is False
+    # switched on while active (a re-check at the same place), then out to sea
+    on = carol.post(f"/terminals/{tid}/activate", json={"ocean_mode": True}).json()
+    assert (on["status"], on["ocean_mode"]) == ("active", True)
+    out = carol.post(f"/terminals/{tid}/relocate", json={"lat_deg": lat20, "lon_deg": lon20})
+    assert out.status_code == 200 and out.json()["region"] == "XZ"
+    actions = [e["action"] for e in carol.get(f"/terminals/{tid}").json()["history"]]
+    assert actions == ["order", "activate", "relocate", "activate", "relocate"]
+
+
+def test_terminal_speed_and_days_abroad_are_checked_and_recorded(carol):
+    roam = {**KYIV, "kind": "roam"}
+    fast = carol.post("/terminals", json={**roam, "speed_kmh": 200})
+    assert fast.status_code == 409 and any("160 km/h" in r for r in fast.json()["reasons"])
+    away = carol.post("/terminals", json={**roam, "days_abroad": 90})
+    assert away.status_code == 409 and any("2-month" in r for r in away.json()["reasons"])
+    ok = carol.post("/terminals", json={**roam, "speed_kmh": 100, "days_abroad": 10})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["history"][0]["decided_with"]["speed_kmh"] == 100.0
+    tid = ok.json()["id"]
+    refused = carol.post(f"/terminals/{tid}/activate", json={"speed_kmh": 180})
+    assert refused.status_code == 409 and carol.get(f"/terminals/{tid}").json()["status"] == "ordered"
+    jet = carol.post("/terminals", json={**KYIV, "kind": "aviation", "speed_kmh": 900})
+    assert jet.status_code == 201, jet.text
+    # Ocean Mode is a maritime plan: asking for it on another kind is an input error
+    wrong = carol.post("/terminals", json={**roam, "ocean_mode": True})
+    assert wrong.status_code == 422 and wrong.json()["where"] == "ocean_mode"
+    assert carol.post(f"/terminals/{tid}/activate", json={"ocean_mode": True}).status_code == 422
+    for bad in ({"speed_kmh": -1}, {"speed_kmh": 1e6}, {"days_abroad": -3}, {"warp": 9}):
+        assert carol.post("/terminals", json={**roam, **bad}).status_code == 422, bad
+        assert carol.post(f"/terminals/{tid}/activate", json=bad).status_code == 422, bad
+
+
 def test_terminal_bad_input(carol):
     assert carol.post("/terminals", json={"lat_deg": 91, "lon_deg": 0}).status_code == 422
     assert carol.post("/terminals", json={**KYIV, "kind": "tractor"}).status_code == 422

@@ -19,6 +19,18 @@ moment, so a terminal can never be switched on where the policy in force says no
                 switched on after activation shows up as ``in_service: false``.
 ==============  =====================================================================
 
+What the decision is told besides the place and time (shared facts §5):
+
+- ``ocean_mode`` belongs to the terminal (stored): a ``maritime`` terminal is served in
+  international waters, beyond 12 nmi, only with Ocean Mode. It is set when ordering and can
+  be switched at ``activate`` and ``relocate`` (``None`` keeps it); every later check, ``status``
+  included, uses the stored value. Other kinds cannot have it (Ocean Mode is a maritime plan;
+  a roam terminal at sea is refused either way), so asking for it is an input error.
+- ``speed_kmh`` (in motion: roam's 160 km/h, a region's own limit; none for aviation) and
+  ``days_abroad`` (roam: 2 months) describe the terminal at the moment of the step. They are
+  checked then and recorded in that step's history entry, not stored: ``status`` cannot know
+  the speed now.
+
 Every transition is appended to the terminal's ``history`` (time, action, actor, status,
 reasons, the ledger entries behind the decision), so support staff and auditors can see why
 a terminal is or is not in service.
@@ -58,8 +70,10 @@ class DecisionLike(Protocol):
     entries: list[int]
 
 
-#: ``decide(lat_deg, lon_deg, at, kind) -> Decision``; the policy layer's decision function.
-DecideFn = Callable[[float, float, datetime, str], DecisionLike]
+#: ``decide(lat_deg, lon_deg, at, kind, *, ocean_mode=False, speed_kmh=None,
+#: days_abroad=None) -> Decision``: the policy layer's decision function at a point
+#: (:meth:`skygate.api.services.PolicyView.decide_point`).
+DecideFn = Callable[..., DecisionLike]
 
 
 @dataclass(frozen=True)
@@ -98,12 +112,14 @@ class Terminal:
     created_at: datetime
     updated_at: datetime
     history: list[dict] = field(default_factory=list)
+    ocean_mode: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "owner": self.owner, "kind": self.kind, "lat_deg": self.lat_deg,
             "lon_deg": self.lon_deg, "cell": self.cell, "region": self.region,
-            "status": self.status, "created_at": self.created_at.isoformat(),
+            "status": self.status, "ocean_mode": self.ocean_mode,
+            "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(), "history": self.history,
         }
 
@@ -142,7 +158,8 @@ class TerminalRegistry:
             history = json.loads(history or "[]")
         return Terminal(row.id, row.owner, row.kind, float(row.lat_deg), float(row.lon_deg),
                         row.cell, row.region, row.status, _aware(row.created_at),
-                        _aware(row.updated_at), list(history or []))
+                        _aware(row.updated_at), list(history or []),
+                        ocean_mode=bool(row.ocean_mode))
 
     def get(self, terminal_id: str, actor: Actor) -> Terminal:
         """One terminal; a customer sees only their own (others read as not found)."""
@@ -165,7 +182,8 @@ class TerminalRegistry:
     def status(self, terminal_id: str, actor: Actor, at: datetime | None = None) -> dict:
         """The record plus the decision at its location now (``in_service``)."""
         terminal = self.get(terminal_id, actor)
-        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at or _now(), terminal.kind)
+        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at or _now(), terminal.kind,
+                               ocean_mode=terminal.ocean_mode)
         out = terminal.to_dict()
         out["decision"] = _decision_dict(decision)
         out["in_service"] = terminal.status == "active" and bool(decision.serviceable)
@@ -173,62 +191,81 @@ class TerminalRegistry:
 
     # -- writing -------------------------------------------------------------------------
     def order(self, owner: Actor, lat_deg: float, lon_deg: float, kind: str = "fixed",
-              at: datetime | None = None) -> Terminal:
-        """Order a terminal at a location (refused, queued or ordered; see the module doc)."""
+              at: datetime | None = None, *, ocean_mode: bool = False,
+              speed_kmh: float | None = None, days_abroad: float | None = None) -> Terminal:
+        """Order a terminal at a location (refused, queued or ordered; see the module doc).
+        ``ocean_mode`` (maritime only) is stored; ``speed_kmh`` / ``days_abroad`` are checked
+        now and recorded in the history."""
         kind = self.check_kind(kind)
+        ocean_mode = _check_ocean_mode(kind, ocean_mode)
         at = at or _now()
-        decision = self.decide(lat_deg, lon_deg, at, kind)
+        options = _options(ocean_mode, speed_kmh, days_abroad)
+        decision = self.decide(lat_deg, lon_deg, at, kind, **options)
         if not decision.serviceable:
             raise TerminalRefused(
                 f"cannot order a {kind} terminal at ({lat_deg}, {lon_deg}): "
-                f"{_status_words(decision.status)} in {decision.region}", decision)
+                f"{_refusal_words(decision)}", decision)
         status = "waitlisted" if decision.status == "waitlist" else "ordered"
-        history = [_event("order", owner, status, at, decision)]
+        history = [_event("order", owner, status, at, decision, decided_with=options)]
         values = dict(owner=owner.name, kind=kind, lat_deg=float(lat_deg), lon_deg=float(lon_deg),
                       cell=_cell_hex(decision.cell), region=decision.region, status=status,
-                      created_at=at, updated_at=at, history=self._history_value(history))
+                      created_at=at, updated_at=at, history=self._history_value(history),
+                      ocean_mode=ocean_mode)
         new_id = "T" + secrets.token_hex(5).upper()
         with self.store.transaction() as conn:
             conn.execute(self.table.insert().values(id=new_id, **values))
         return self.get(new_id, Actor(owner.name, sees_all=True))
 
-    def activate(self, terminal_id: str, actor: Actor, at: datetime | None = None) -> Terminal:
-        """Switch service on after checking the location against the policy in force now."""
+    def activate(self, terminal_id: str, actor: Actor, at: datetime | None = None, *,
+                 ocean_mode: bool | None = None, speed_kmh: float | None = None,
+                 days_abroad: float | None = None) -> Terminal:
+        """Switch service on after checking the location against the policy in force now.
+        ``ocean_mode`` switches the stored setting (``None`` keeps it; switching it on an
+        active terminal re-checks its location with the new setting)."""
         at = at or _now()
         terminal = self.get(terminal_id, actor)
-        if terminal.status == "active":
+        mode = terminal.ocean_mode if ocean_mode is None else _check_ocean_mode(terminal.kind,
+                                                                                 ocean_mode)
+        if terminal.status == "active" and mode == terminal.ocean_mode:
             return terminal
         if terminal.status == "suspended" and _suspended_by_operator(terminal) and not actor.operator:
             raise PermissionDenied(
                 f"terminal {terminal_id} was suspended by the operator; only an operator can resume it")
-        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at, terminal.kind)
+        options = _options(mode, speed_kmh, days_abroad)
+        decision = self.decide(terminal.lat_deg, terminal.lon_deg, at, terminal.kind, **options)
         if not decision.serviceable:
             raise TerminalRefused(
                 f"cannot activate terminal {terminal_id}: its location is "
-                f"{_status_words(decision.status)} now", decision)
+                f"{_refusal_words(decision)} now", decision)
         if decision.status == "waitlist" and terminal.status == "waitlisted" and not actor.operator:
             raise TerminalRefused(
                 f"terminal {terminal_id} is queued: {decision.region} is on the waitlist "
                 "(capacity sold out); it activates when its cell becomes available or the "
                 "operator releases capacity", decision)
-        return self._transition(terminal, "activate", actor, "active", at, decision)
+        event = _event("activate", actor, "active", at, decision, decided_with=options)
+        return self._write(terminal, event, at, status="active", ocean_mode=mode)
 
     def relocate(self, terminal_id: str, actor: Actor, lat_deg: float, lon_deg: float,
-                 at: datetime | None = None) -> Terminal:
-        """Move the service address; refused where the new location is not serviceable."""
+                 at: datetime | None = None, *, ocean_mode: bool | None = None,
+                 speed_kmh: float | None = None, days_abroad: float | None = None) -> Terminal:
+        """Move the service address; refused where the new location is not serviceable
+        (with ``ocean_mode``, when given, as the terminal's new setting; ``None`` keeps it)."""
         at = at or _now()
         terminal = self.get(terminal_id, actor)
-        decision = self.decide(lat_deg, lon_deg, at, terminal.kind)
+        mode = terminal.ocean_mode if ocean_mode is None else _check_ocean_mode(terminal.kind,
+                                                                                 ocean_mode)
+        options = _options(mode, speed_kmh, days_abroad)
+        decision = self.decide(lat_deg, lon_deg, at, terminal.kind, **options)
         if not decision.serviceable:
             raise TerminalRefused(
                 f"cannot relocate terminal {terminal_id} to ({lat_deg}, {lon_deg}): "
-                f"{_status_words(decision.status)} in {decision.region}", decision)
-        event = _event("relocate", actor, terminal.status, at, decision,
+                f"{_refusal_words(decision)}", decision)
+        event = _event("relocate", actor, terminal.status, at, decision, decided_with=options,
                        moved_from=[terminal.lat_deg, terminal.lon_deg],
                        moved_to=[float(lat_deg), float(lon_deg)])
         return self._write(terminal, event, at, status=terminal.status, lat_deg=float(lat_deg),
                            lon_deg=float(lon_deg), cell=_cell_hex(decision.cell),
-                           region=decision.region)
+                           region=decision.region, ocean_mode=mode)
 
     def suspend(self, terminal_id: str, actor: Actor, reason: str,
                 at: datetime | None = None) -> Terminal:
@@ -272,6 +309,31 @@ def _now() -> datetime:
 
 def _status_words(status: str) -> str:
     return str(status).replace("_", " ")
+
+
+def _refusal_words(decision: DecisionLike) -> str:
+    """Why in a few words: the status when the place has no service, else the terminal rule
+    that refused (a maritime terminal at sea without Ocean Mode is in *available* XZ)."""
+    words = f"{_status_words(decision.status)} in {decision.region}"
+    if decision.status in ("available", "waitlist") and decision.reasons:
+        words += f" ({decision.reasons[-1]})"
+    return words
+
+
+def _check_ocean_mode(kind: str, ocean_mode: bool) -> bool:
+    if ocean_mode and kind != "maritime":
+        raise InputError(f"Ocean Mode is a maritime plan option; a {kind} terminal cannot have it",
+                         where="ocean_mode",
+                         hint="leave ocean_mode false, or order a maritime terminal for "
+                              "service in international waters")
+    return bool(ocean_mode)
+
+
+def _options(ocean_mode: bool, speed_kmh: float | None, days_abroad: float | None) -> dict:
+    """The terminal's circumstances as ``decide`` takes them (also recorded in the history)."""
+    return {"ocean_mode": bool(ocean_mode),
+            "speed_kmh": None if speed_kmh is None else float(speed_kmh),
+            "days_abroad": None if days_abroad is None else float(days_abroad)}
 
 
 def _suspended_by_operator(terminal: Terminal) -> bool:

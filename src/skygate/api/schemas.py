@@ -17,6 +17,7 @@ __all__ = [
     "ApproveIn",
     "RevokeIn",
     "TerminalOrder",
+    "TerminalActivate",
     "TerminalRelocate",
     "TerminalSuspend",
     "KeyIn",
@@ -25,6 +26,18 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+#: Upper bounds the API accepts for a terminal's circumstances: faster than any airliner
+#: (~900 km/h), longer than any trip; ``decide`` itself takes any finite value >= 0.
+MAX_SPEED_KMH = 2500.0
+MAX_DAYS_ABROAD = 36500.0
+
+OCEAN_MODE_DOC = ("maritime terminals: Ocean Mode enabled, i.e. service in international "
+                  "waters beyond 12 nmi (without it a maritime plan covers land and coastal "
+                  "waters only)")
+SPEED_DOC = ("the terminal's speed now, km/h, for the in-motion limits (roam 160 km/h, a "
+             "region's own limit; none for aviation); omit when not moving")
+DAYS_ABROAD_DOC = "roam: days the terminal has been abroad (roam allows 2 months)"
 
 
 class SatellitesInView(BaseModel):
@@ -50,6 +63,9 @@ class Availability(BaseModel):
     serviceable: bool
     reasons: list[str]
     entries: list[int] = Field(description="ledger entries behind the decision")
+    ocean_mode: bool = Field(default=False, description="as asked: " + OCEAN_MODE_DOC)
+    speed_kmh: float | None = Field(default=None, description="as asked: " + SPEED_DOC)
+    days_abroad: float | None = Field(default=None, description="as asked: " + DAYS_ABROAD_DOC)
     satellites: SatellitesInView | None
 
 
@@ -109,17 +125,45 @@ class RevokeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+def _speed_field():
+    return Field(default=None, ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False,
+                 description=SPEED_DOC + "; checked now and kept in the history, not stored")
+
+
+def _days_field():
+    return Field(default=None, ge=0, le=MAX_DAYS_ABROAD, allow_inf_nan=False,
+                 description=DAYS_ABROAD_DOC + "; checked now and kept in the history")
+
+
 class TerminalOrder(BaseModel):
     model_config = _STRICT
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
     kind: str = Field(default="fixed", description="fixed, roam, maritime or aviation")
+    ocean_mode: bool = Field(default=False, description=OCEAN_MODE_DOC + "; stored with the "
+                             "terminal (maritime only)")
+    speed_kmh: float | None = _speed_field()
+    days_abroad: float | None = _days_field()
+
+
+class TerminalActivate(BaseModel):
+    """Optional body of activate: switch Ocean Mode, or say how the terminal moves now."""
+
+    model_config = _STRICT
+    ocean_mode: bool | None = Field(default=None, description=OCEAN_MODE_DOC + "; switches "
+                                    "the stored setting (maritime only); omit to keep it")
+    speed_kmh: float | None = _speed_field()
+    days_abroad: float | None = _days_field()
 
 
 class TerminalRelocate(BaseModel):
     model_config = _STRICT
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
+    ocean_mode: bool | None = Field(default=None, description=OCEAN_MODE_DOC + "; switches "
+                                    "the stored setting (maritime only); omit to keep it")
+    speed_kmh: float | None = _speed_field()
+    days_abroad: float | None = _days_field()
 
 
 class TerminalSuspend(BaseModel):

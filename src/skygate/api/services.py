@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from h3.api import basic_int as _h3i
 
 from skygate.api.approvals import ApprovalQueue
 from skygate.api.config import ServerConfig
@@ -59,10 +58,11 @@ class _CellRuleIndex:
     def rules_of(self, cell: int) -> tuple[tuple, tuple]:
         """(authorizations, restrictions) whose scope holds ``cell``, in the state's order."""
         key = np.uint64(cell)
-        lo = int(np.searchsorted(self.cells, key, "left"))
-        hi = int(np.searchsorted(self.cells, key, "right"))
-        if lo == hi:
+        cells = self.cells
+        lo = int(cells.searchsorted(key, "left"))
+        if lo == cells.size or cells[lo] != key:  # the common case: no cell-scoped rule here
             return (), ()
+        hi = int(cells.searchsorted(key, "right"))
         hits = sorted(set(self.owner[lo:hi].tolist()))
         return (tuple(self.rules[i] for i in hits if self.is_auth[i]),
                 tuple(self.rules[i] for i in hits if not self.is_auth[i]))
@@ -133,27 +133,35 @@ class PolicyView:
     # -- decisions -----------------------------------------------------------------------
     def _subset(self, lat_deg: float, lon_deg: float):
         """The state restricted to the rules that can cover the point: its region's own rules
-        (region from the exact point lookup, as ``decide`` does) and the cell-scoped rules
-        that contain its H3 cell."""
+        and the cell-scoped rules that contain its H3 cell — region and cell found exactly as
+        ``decide`` finds them (the same scalar lookups)."""
+        from skygate.earth import cells as _cells
         from skygate.earth.regions import get_region_index
 
         state, by_region, cell_index = self._current()
-        region = str(get_region_index().lookup(lat_deg, lon_deg)[0])
-        cell_auths, cell_restr = cell_index.rules_of(_h3i.latlng_to_cell(lat_deg, lon_deg, 5))
+        region = get_region_index().lookup_point(lat_deg, lon_deg)
+        cell_auths, cell_restr = cell_index.rules_of(_cells.latlng_to_cell(lat_deg, lon_deg, 5))
         auths, restr = by_region.get(region, ((), ()))
         return replace(state, authorizations=auths + cell_auths, restrictions=restr + cell_restr)
 
-    def decide_point(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
-        """:func:`skygate.policy.decide` for a point, over the rules that can cover it."""
+    def decide_point(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed",
+                     *, ocean_mode: bool = False, speed_kmh: float | None = None,
+                     days_abroad: float | None = None):
+        """:func:`skygate.policy.decide` for a point, over the rules that can cover it.
+        ``ocean_mode``, ``speed_kmh`` and ``days_abroad`` are ``decide``'s terminal options."""
         from skygate.policy import decide
 
-        return decide((lat_deg, lon_deg), at, terminal, policy=self._subset(lat_deg, lon_deg))
+        return decide((lat_deg, lon_deg), at, terminal, policy=self._subset(lat_deg, lon_deg),
+                      ocean_mode=ocean_mode, speed_kmh=speed_kmh, days_abroad=days_abroad)
 
-    def decide_full(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed"):
+    def decide_full(self, lat_deg: float, lon_deg: float, at: datetime, terminal: str = "fixed",
+                    *, ocean_mode: bool = False, speed_kmh: float | None = None,
+                    days_abroad: float | None = None):
         """The same decision over the whole state (the benchmark's baseline; tests compare)."""
         from skygate.policy import decide
 
-        return decide((lat_deg, lon_deg), at, terminal, policy=self.state())
+        return decide((lat_deg, lon_deg), at, terminal, policy=self.state(),
+                      ocean_mode=ocean_mode, speed_kmh=speed_kmh, days_abroad=days_abroad)
 
     # -- map layers ------------------------------------------------------------------------
     def cell_statuses(self, cells: np.ndarray, at: datetime, terminal: str = "fixed"):

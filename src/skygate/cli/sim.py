@@ -1,13 +1,13 @@
 """``skygate simulate``, ``skygate compliance``, ``skygate whatif`` and the flagship ``demo``.
 
 Machine-readable contract: ``simulate`` writes ``summary.json``, ``epochs.parquet``,
-``regions.parquet``, ``cells.parquet``, ``cells.geojson`` and ``report.html`` to ``--out``;
+``regions.parquet``, ``cells.parquet``, ``cells.geojson`` and ``report.html`` to ``--out``
+(plus ``cell_epochs.parquet`` / ``satellite_epochs.parquet`` with ``--records``);
 ``--format json`` prints the summary. ``compliance`` exits 1 when any violation is found.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -74,6 +74,7 @@ def simulate_cmd(
     engine: Optional[str] = typer.Option(None, "--engine", help="local or dask"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler tcp://host:8786 (default: a LocalCluster)"),
     enforce: Optional[bool] = typer.Option(None, "--enforce/--no-enforce", help="apply the policy (default: the scenario's)"),
+    records: Optional[str] = typer.Option(None, "--records", help="per-epoch detail: cells, satellites or cells,satellites (Parquet, streamed)"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
 ) -> None:
     """Simulate a scenario; write summary, Parquet tables, GeoJSON and report.html to --out."""
@@ -83,7 +84,10 @@ def simulate_cmd(
     t0, dur = _window(start, duration)
     if engine is not None and engine not in ("local", "dask"):
         raise InputError(f"unknown engine {engine!r}", where="--engine", hint="local or dask")
-    summary = simulate(_scenario(scenario, enforce), out, start=t0, duration=dur,
+    sc = _scenario(scenario, enforce)
+    if records is not None:
+        sc = sc.with_overrides(outputs={"records": _records(records)})
+    summary = simulate(sc, out, start=t0, duration=dur,
                        engine=engine, scheduler_address=scheduler, progress=progress)
     if fmt == "json":
         emit_json(summary)
@@ -115,9 +119,18 @@ def compliance_cmd(
     else:
         stdout.print(compliance_statement(summary))
     if violations:
-        # sys.exit, not typer.Exit: skygate.cli.main runs click with standalone_mode=False,
-        # where a typer.Exit code is returned by click and would be lost.
-        sys.exit(1)
+        raise typer.Exit(1)  # skygate.cli.main returns the code (tests/test_sim_cli.py)
+
+
+def _records(value: str) -> list[str]:
+    from skygate.sim.scenario import RECORD_KINDS
+
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in RECORD_KINDS]
+    if bad or not kinds:
+        raise InputError(f"unknown record kind {bad[0] if bad else value!r}", where="--records",
+                         hint=f"use {', '.join(RECORD_KINDS)} or both, comma-separated")
+    return list(dict.fromkeys(kinds))
 
 
 def _parse_sets(values: List[str]) -> dict[str, str]:
@@ -171,6 +184,8 @@ def whatif_cmd(
                          f"of {r['demand_gbps_changed']:.2f}; satellites in view "
                          f"{r['sats_in_view_mean']:.1f} (min {r['sats_in_view_min']}), serving "
                          f"{r['sats_serving_base']:.1f} → {r['sats_serving_changed']:.1f}")
+    if result.get("capacity"):
+        stdout.print(result["capacity"]["explanation"])
     stdout.print(f"details: {out / 'whatif.json'}; reports: {out / 'base' / 'report.html'}, "
                  f"{out / 'changed' / 'report.html'}")
 
@@ -184,22 +199,6 @@ def demo_scenario_path() -> Path:
     return Path(str(resources.files("skygate").joinpath("data", "scenarios", "taiwan-2024.toml")))
 
 
-def _whatif_html(result: dict) -> str:
-    import html
-
-    tw = next((r for r in result["regions"] if r["region"] in result["changed_regions"]), None)
-    if tw is None:
-        return ""
-    return (f"<h2>What if {html.escape(tw['region'])} were available?</h2><p>Same orbits, cells, "
-            f"demand model and seed; policy <code>{html.escape(result['changed_policy_version'])}</code>. "
-            f"{tw['terminals_changed']:,.0f} terminals would be sold, asking "
-            f"{tw['demand_gbps_changed']:.1f} Gbps; {tw['served_gbps_changed']:.1f} Gbps served "
-            f"by {tw['sats_serving_changed']:.1f} satellites on average (of "
-            f"{tw['sats_in_view_mean']:.1f} in view per cell, never fewer than "
-            f"{tw['sats_in_view_min']}); {result['cells_gaining_service']:,} cells gain service; "
-            f"neighbours lose {result['neighbours_served_gbps_lost']:.3f} Gbps.</p>")
-
-
 def demo(
     out: Path = typer.Option(DEMO_OUT, "--out", help="output folder (default ./out/demo)"),
     duration: str = typer.Option("1h", "--duration", help="simulated time"),
@@ -210,6 +209,7 @@ def demo(
     available; writes out/demo/report.html."""
     from skygate.sim import compare_runs, simulate
     from skygate.sim.report import write_report
+    from skygate.sim.whatif import whatif_html
 
     fmt = _fmt(fmt)
     if fmt == "text":
@@ -223,7 +223,7 @@ def demo(
     changed = base.with_overrides(policy={"set_status": {"TW": "available"}})
     simulate(changed, out / "whatif-TW-available", duration=dur, progress=progress)
     result = compare_runs(out, out / "whatif-TW-available", ["TW"])
-    write_report(out, summary, extra_html=_whatif_html(result))
+    write_report(out, summary, extra_html=whatif_html(result))
     if fmt == "json":
         emit_json(summary | {"report": str(out / "report.html"), "whatif_TW_available": result})
         return
@@ -235,6 +235,9 @@ def demo(
                  f"{result['cells_gaining_service']:,} cells gain service; neighbours lose "
                  f"{result['neighbours_served_gbps_lost']:.3f} Gbps "
                  f"(run: {out / 'whatif-TW-available'}/)")
+    if result.get("capacity"):
+        stdout.print(result["capacity"]["explanation"])
+    stdout.print(f"[bold]report:[/bold] {out / 'report.html'}")
 
 
 def register(app: typer.Typer) -> None:

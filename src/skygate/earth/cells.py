@@ -18,6 +18,7 @@ Land/sea classification of cells and the region of a cell come from the region i
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any, Iterable
@@ -31,6 +32,7 @@ from skygate.errors import CoordinateError, InputError
 __all__ = [
     "DEFAULT_RESOLUTION",
     "latlng_to_cells",
+    "latlng_to_cell",
     "cell_centers",
     "cell_unit_vectors",
     "cell_boundaries",
@@ -74,6 +76,36 @@ def _check_latlon(lat_deg: Any, lon_deg: Any) -> tuple[np.ndarray, np.ndarray]:
             hint="latitude must be within -90..90 degrees; both must be finite numbers",
         )
     return lat, lon
+
+
+def _check_point(lat_deg: Any, lon_deg: Any) -> tuple[float, float]:
+    """One point as two Python floats, with the same checks (and error) as
+    :func:`_check_latlon` but none of its array machinery: the per-request path of the API
+    pays for this once or twice per request, and NumPy's overhead on 1-element arrays is
+    most of a single lookup's cost."""
+    try:
+        lat, lon = float(lat_deg), float(lon_deg)
+    except (TypeError, ValueError):
+        raise CoordinateError(
+            f"({lat_deg!r}, {lon_deg!r}) is not a latitude/longitude pair of numbers",
+            where="lat_deg/lon_deg",
+            hint="pass one point as two numbers; for many points use the array functions",
+        ) from None
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90.0:
+        raise CoordinateError(
+            f"point #0 (lat {lat!r}, lon {lon!r}) is not a valid latitude/longitude",
+            where="lat_deg/lon_deg",
+            hint="latitude must be within -90..90 degrees; both must be finite numbers",
+        )
+    return lat, lon
+
+
+def latlng_to_cell(lat_deg: float, lon_deg: float, res: int = DEFAULT_RESOLUTION) -> int:
+    """The H3 cell (``int``) of one point: :func:`latlng_to_cells` for a single point, same
+    answer (the same longitude wrap, then H3), a tenth of the cost."""
+    res = _check_res(res)
+    lat, lon = _check_point(lat_deg, lon_deg)
+    return _h3i.latlng_to_cell(lat, (lon + 180.0) % 360.0 - 180.0, res)
 
 
 def latlng_to_cells(lat_deg: Any, lon_deg: Any, res: int = DEFAULT_RESOLUTION) -> np.ndarray:

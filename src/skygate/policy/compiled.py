@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from skygate.policy.decision import authorization_key
+from skygate.policy.decision import authorization_key, check_motion
 from skygate.policy.model import (
     INTERNATIONAL_WATERS,
     ROAM_MAX_DAYS_ABROAD,
@@ -192,6 +192,7 @@ def compile_policy(policy: PolicyState, start: datetime, end: datetime, *, resol
 
         raise InputError("end must be after start", where="end")
     terminal = check_terminal(terminal)
+    speed_kmh, days_abroad = check_motion(speed_kmh, days_abroad)
     cells = (_cells.all_cells(resolution) if cells is None
              else np.unique(np.asarray(cells, dtype=np.uint64)))
     codes, region_id = _region_ids(cells, resolution)

@@ -36,7 +36,9 @@ cell must not transmit at all. Terminals in such a cell stay serviceable — sat
 sub-satellite point is outside the area may still serve them at a slant.
 
 A point is placed in its H3 cell (for cell scopes) and in its own region (exact, from the
-region index); a cell is placed in the region of its centre. So the compiled arrays, which
+region index); a cell is placed in the region of its centre. ``region`` stays the country
+of the boundary data; ``area`` names a coded area on top of it (``UA-43``: Crimea, which
+Natural Earth leaves in Ukraine) when the winning rule is scoped to one. So the compiled arrays, which
 are per cell, agree with ``decide`` on cells; for a point in a cell that straddles a border
 ``decide`` is the more exact of the two.
 
@@ -66,7 +68,8 @@ from skygate.policy.model import (
 from skygate.policy.state import PolicyState
 from skygate.timeutil import as_utc, format_time, parse_time
 
-__all__ = ["Decision", "decide", "authorization_key", "pick_authorization", "speed_limit_kmh"]
+__all__ = ["Decision", "decide", "authorization_key", "pick_authorization", "speed_limit_kmh",
+           "check_motion"]
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,11 @@ class Decision:
     label: str | None = None
     warnings: list[str] = field(default_factory=list)
     policy_version: str = ""
+    area: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "region": self.region, "cell": self.cell, "at": format_time(self.at),
+            "region": self.region, "area": self.area, "cell": self.cell, "at": format_time(self.at),
             "terminal": self.terminal, "status": self.status, "label": self.label,
             "serviceable": self.serviceable, "beam_allowed": self.beam_allowed,
             "transmit_allowed": self.transmit_allowed, "reasons": list(self.reasons),
@@ -128,9 +132,11 @@ def _locate(where: Any) -> tuple[str, int, str]:
 
     index = get_region_index()
     if isinstance(where, (tuple, list)) and len(where) == 2:
-        lat, lon = float(where[0]), float(where[1])
-        cell = int(_cells.latlng_to_cells(lat, lon, 5)[0])
-        region = str(index.lookup(lat, lon)[0])
+        # The scalar twins of latlng_to_cells / lookup: same answers, without NumPy's
+        # per-call overhead (one point per decision; the API decides one per request).
+        lat, lon = where
+        cell = _cells.latlng_to_cell(lat, lon, 5)
+        region = index.lookup_point(lat, lon)
     else:
         cell = _res5_cell(where)
         region = str(index.cells_regions(np.array([cell], dtype=np.uint64))[0])
@@ -176,6 +182,7 @@ def decide(where: Any, at: datetime | str | None = None, terminal: str = "fixed"
     at = parse_time(at, field="at") if isinstance(at, str) else at
     at = as_utc(at, field="at") if at is not None else parse_time("now")
     terminal = check_terminal(terminal)
+    speed_kmh, days_abroad = check_motion(speed_kmh, days_abroad)
     policy = policy if policy is not None else load_policy()
     region, cell, cell_hex = _locate(where)
     reasons: list[str] = []
@@ -204,11 +211,21 @@ def decide(where: Any, at: datetime | str | None = None, terminal: str = "fixed"
     terminal_ok, why = _terminal_rules(terminal, region, win, speed_kmh, days_abroad, ocean_mode)
     reasons.extend(why)
     return Decision(
-        serviceable=ok and terminal_ok, status=status, region=region, cell=cell_hex, at=at,
+        serviceable=ok and terminal_ok, status=status, region=region, area=_area(win, restr),
+        cell=cell_hex, at=at,
         terminal=terminal, reasons=reasons, entries=entries,
         beam_allowed="beam_off" not in effects, transmit_allowed="no_transmit" not in effects,
         label=win.label if win else None, warnings=warnings, policy_version=policy.version,
     )
+
+
+def _area(win: Authorization | None, restr: list[Restriction]) -> str | None:
+    """The coded area (a region defined on top of the country, e.g. ``UA-43``) the place is
+    in: the winning authorization's, else the first coded restriction's; None when none."""
+    for rule in ([win] if win is not None else []) + sorted(restr, key=lambda r: r.id):
+        if rule.scope.kind != "region" and rule.scope.code:
+            return rule.scope.code
+    return None
 
 
 _EFFECT_REASONS = {
@@ -218,6 +235,32 @@ _EFFECT_REASONS = {
                    "is in this cell must not transmit (terminals here can only be served at a "
                    "slant by satellites outside the area)",
 }
+
+
+def check_motion(speed_kmh: float | None,
+                 days_abroad: float | None) -> tuple[float | None, float | None]:
+    """``speed_kmh`` and ``days_abroad`` as floats (``None`` stays: not in motion / unknown),
+    or an :class:`InputError`: a negative or NaN value would silently pass every limit (NaN
+    compares false with all of them)."""
+    import math
+
+    from skygate.errors import InputError
+
+    out = []
+    for name, value, example in (("speed_kmh", speed_kmh, "95 for a car on a motorway"),
+                                 ("days_abroad", days_abroad, "30 for a month abroad")):
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            raise InputError(f"{name} must be a finite number >= 0, got {value!r}", where=name,
+                             hint=f"e.g. {example}; leave it out when it does not apply")
+        out.append(number)
+    return out[0], out[1]
 
 
 def speed_limit_kmh(terminal: str, win: Authorization | None) -> tuple[float, str] | None:

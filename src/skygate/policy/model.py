@@ -113,7 +113,9 @@ class Scope:
     its geometry *and* the cells it covers, so replaying the ledger never depends on the
     geometry code of a later skygate version).
 
-    ``cells`` is a sorted ``uint64`` array of H3 indexes (empty for a region scope).
+    ``cells`` is a sorted ``uint64`` array of H3 indexes (empty for a region scope). ``code``
+    optionally names a cell/area scope as a region of its own (e.g. ``UA-43``, ISO 3166-2 for
+    Crimea, which Natural Earth leaves in ``UA``); decisions report it as their ``area``.
     """
 
     kind: Literal["region", "cells", "area"]
@@ -122,6 +124,7 @@ class Scope:
     cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     geometry: dict | None = None
     resolution: int = 5
+    code: str | None = None
 
     @property
     def key(self) -> str:
@@ -138,7 +141,8 @@ class Scope:
         if self.kind == "region":
             return f"region {self.region}"
         label = f" {self.name!r}" if self.name else ""
-        return f"{self.kind}{label} ({self.n_cells} cells)"
+        code = f" [{self.code}]" if self.code else ""
+        return f"{self.kind}{label}{code} ({self.n_cells} cells)"
 
     def contains_cells(self, cells: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``cells`` (uint64) lie in this cell scope."""
@@ -154,6 +158,8 @@ class Scope:
             out["region"] = self.region
         else:
             out["name"] = self.name
+            if self.code:  # only when set: entries written before codes existed hash alike
+                out["code"] = self.code
             out["resolution"] = self.resolution
             out["cells"] = [f"{int(c):x}" for c in self.cells]
             if self.geometry is not None:
@@ -172,6 +178,7 @@ class Scope:
             cells=np.unique(cells),
             geometry=data.get("geometry"),
             resolution=int(data.get("resolution", 5)),
+            code=data.get("code"),
         )
 
     @classmethod
@@ -179,13 +186,14 @@ class Scope:
         return cls(kind="region", region=code.upper())
 
     @classmethod
-    def of_cells(cls, cells, *, name: str, resolution: int = 5, geometry: dict | None = None):
+    def of_cells(cls, cells, *, name: str, resolution: int = 5, geometry: dict | None = None,
+                 code: str | None = None):
         arr = np.unique(np.asarray(cells, dtype=np.uint64))
         if arr.size == 0:
             raise InputError("the area covers no cells", where=name or "cells",
                              hint="give at least one H3 cell, or a larger polygon")
         return cls(kind="area" if geometry else "cells", name=name, cells=arr,
-                   geometry=geometry, resolution=resolution)
+                   geometry=geometry, resolution=resolution, code=code)
 
 
 def _window(valid_from: datetime, valid_until: datetime | None, revoked_at: datetime | None):

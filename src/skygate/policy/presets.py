@@ -8,7 +8,9 @@ home, so a preset is nothing more than a policy file that ships with skygate.
 
 Cell scopes are read from files next to the policy file: ``.txt`` (one H3 hex per line,
 ``#`` comments), ``.csv`` (an ``h3`` column, optional ``label``), ``.json`` (a list of hex
-strings) or, for areas, ``.geojson``.
+strings) or, for areas, ``.geojson`` (``geojson_file`` + ``name`` and an optional ``code``
+such as ``UA-43`` that makes the area a region of its own on top of the country: the
+preset's Crimea, which Natural Earth leaves in Ukraine).
 """
 
 from __future__ import annotations
@@ -117,20 +119,22 @@ def cells_scope(path: str | Path, name: str | None = None, *, resolution: int = 
     return out
 
 
-def geojson_scope(source: Any, name: str, *, resolution: int = 5) -> Scope:
+def geojson_scope(source: Any, name: str, *, resolution: int = 5,
+                  code: str | None = None) -> Scope:
     """A GeoJSON area (file, text or dict) as a scope: its repaired geometry and the cells
-    whose centre lies inside (:class:`skygate.earth.regions.CustomRegion`)."""
+    whose centre lies inside (:class:`skygate.earth.regions.CustomRegion`). ``code`` names
+    the area as a region of its own (e.g. ``UA-43``), reported by decisions."""
     from skygate.earth.geojson import to_geojson
     from skygate.earth.regions import CustomRegion
 
-    region = CustomRegion.from_geojson(source, code=_code_of(name), name=name)
+    region = CustomRegion.from_geojson(source, code=code or _code_of(name), name=name)
     cells = region.cells(resolution)
     if cells.size == 0:
         raise InputError(f"the area {name!r} contains no resolution-{resolution} cell centre",
                          where=str(source)[:80],
                          hint="a res-5 cell is ~253 km²; draw a larger polygon or list cells")
     return Scope.of_cells(cells, name=name, resolution=resolution,
-                          geometry=to_geojson(region.geometry))
+                          geometry=to_geojson(region.geometry), code=code)
 
 
 def _code_of(name: str) -> str:
@@ -155,7 +159,8 @@ def _scopes(item: dict[str, Any], base: Path, where: str) -> list[tuple[str | No
     if key == "regions":
         return [(None, region_scope(c)) for c in item["regions"]]
     if key == "geojson_file":
-        return [(None, geojson_scope(base / item["geojson_file"], item.get("name", "area")))]
+        return [(None, geojson_scope(base / item["geojson_file"], item.get("name", "area"),
+                                     code=item.get("code")))]
     scopes = cells_scope(base / item["cells_file"], item.get("name"))
     if not item.get("group_by_label", False) and len(scopes) > 1:
         merged = np.concatenate([s.cells for _, s in scopes])

@@ -86,16 +86,17 @@ def no_transmit_bbox(no_transmit_cells: np.ndarray, pad_deg: float = 0.5):
     return (lat.min() - pad_deg, lat.max() + pad_deg, lon_min, lon_max)
 
 
-def check_epoch(ctx, assignment, pos_km: np.ndarray) -> tuple[int, int, int]:
-    """The three violation counts of one epoch (see the module docstring)."""
+def check_epoch(ctx, segment, assignment, pos_km: np.ndarray) -> tuple[int, int, int]:
+    """The three violation counts of one epoch (see the module docstring), against the
+    policy ``segment`` in force at that epoch (:class:`skygate.sim.context.PolicySegment`)."""
     served_cells = ctx.rows[assignment.n_sats > 0]
-    restricted = int((~ctx.beam_allowed[served_cells]).sum())
-    disabled = int((~ctx.terminal_allowed[served_cells]).sum())
+    restricted = int((~segment.beam_allowed[served_cells]).sum())
+    disabled = int((~segment.terminal_allowed[served_cells]).sum())
     violations = 0
-    if ctx.no_transmit_cells.size:
+    if segment.no_transmit_cells.size:
         lit = np.flatnonzero(assignment.sat_cells > 0)
         under = subsatellite_cells(pos_km[lit], ctx.scenario.cells.resolution)
-        violations = int(_in_sorted(under, ctx.no_transmit_cells).sum())
+        violations = int(_in_sorted(under, segment.no_transmit_cells).sum())
     return restricted, disabled, violations
 
 

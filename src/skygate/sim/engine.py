@@ -1,8 +1,8 @@
 """Engines: run a prepared scenario chunk by chunk, locally or on a Dask cluster.
 
-Each epoch: propagate → satellites muted by ``no_transmit`` → visible satellite–cell pairs →
-the scheduler assigns beams under capacity → compliance re-checked from the assignment →
-metrics. Epochs are grouped in time chunks (``time.chunk_epochs``); a chunk is the unit of
+Each epoch: the policy segment in force → propagate → satellites muted by ``no_transmit`` →
+visible satellite–cell pairs → the scheduler assigns beams under capacity → compliance
+re-checked from the assignment → metrics (and the capacity over the focus region). Epochs are grouped in time chunks (``time.chunk_epochs``); a chunk is the unit of
 work for both engines and depends only on the (picklable) :class:`SimContext` and its epoch
 range, so the Dask engine's results are identical to the local engine's — chunk results are
 merged in time order in both cases (:func:`skygate.sim.metrics.stitch`).
@@ -22,7 +22,9 @@ from skygate.sim.scheduler import Assignment, get_strategy
 from skygate.sim.visibility import DEFAULT_TOP_K, visible_pairs
 
 __all__ = ["run_chunk", "chunk_ranges", "run_local", "run_dask", "run_chunks", "EpochState",
-           "simulate_epoch"]
+           "simulate_epoch", "focus_capacity"]
+
+FOCUS_TOP_K = 128  # candidates kept per focus cell: more than the ~60 ever in view at 25°
 
 
 class EpochState:
@@ -37,16 +39,37 @@ class EpochState:
 
 
 def simulate_epoch(ctx: SimContext, pos_km: np.ndarray, epoch: int, strategy=None) -> EpochState:
-    """One scheduling epoch at satellite positions ``pos_km`` (n_sat, 3) ECEF km."""
+    """One scheduling epoch at satellite positions ``pos_km`` (n_sat, 3) ECEF km, under the
+    policy segment that holds ``epoch``."""
     strategy = strategy or get_strategy(ctx.scenario.scheduler.strategy)
     res = ctx.scenario.cells.resolution
-    muted = muted_satellites(pos_km, ctx.no_transmit_cells, res, ctx.no_transmit_bbox)
+    seg = ctx.segment_at(epoch)
+    muted = muted_satellites(pos_km, seg.no_transmit_cells, res, seg.no_transmit_bbox)
     vis = visible_pairs(ctx.frame, pos_km, ctx.scenario.constellation.min_elevation_deg,
                         select=ctx.rows, top_k=DEFAULT_TOP_K)
     transmit_ok = ~muted if ctx.enforce else None
-    a = strategy(vis, ctx.demand.demand_gbps[ctx.rows], ctx.row_hemi, ctx.capacity,
-                 transmit_ok, ctx.order, ctx.params, epoch=epoch)
-    return EpochState(vis.counts, muted, a, vis, check_epoch(ctx, a, pos_km))
+    demand = seg.row_demand_gbps if ctx.enforce else ctx.demand.demand_gbps[ctx.rows]
+    a = strategy(vis, demand, ctx.row_hemi, ctx.capacity, transmit_ok, ctx.order, ctx.params,
+                 epoch=epoch)
+    return EpochState(vis.counts, muted, a, vis, check_epoch(ctx, seg, a, pos_km))
+
+
+def focus_capacity(ctx: SimContext, pos_km: np.ndarray, muted: np.ndarray,
+                   assignment: Assignment) -> tuple[int, float, float]:
+    """Satellites over the focus region (above the mask from at least one of its cells), their
+    capacity (Gbps; 0 for a satellite that may not transmit) and the part of it left unused
+    after this epoch's assignment — what the region could get without taking from anyone."""
+    frame = ctx.focus_frame
+    if frame is None:
+        return 0, 0.0, 0.0
+    vis = visible_pairs(frame, pos_km, ctx.scenario.constellation.min_elevation_deg,
+                        top_k=FOCUS_TOP_K)
+    sats = np.unique(vis.sat[vis.sat >= 0])
+    cap = ctx.capacity.gbps[sats].astype(np.float64)
+    if ctx.enforce:
+        cap = np.where(muted[sats], 0.0, cap)
+    spare = np.maximum(cap - assignment.sat_gbps[sats], 0.0)
+    return int(sats.size), float(cap.sum()), float(spare.sum())
 
 
 def run_chunk(ctx: SimContext, first: int, stop: int) -> ChunkResult:
@@ -57,12 +80,18 @@ def run_chunk(ctx: SimContext, first: int, stop: int) -> ChunkResult:
     eph = propagate(ctx.constellation, times)
     strategy = get_strategy(ctx.scenario.scheduler.strategy)
     rec = ChunkRecorder(ctx.n_cells, ctx.rows, ctx.region_idx, len(ctx.region_codes), ctx.n_sat,
-                        ctx.capacity.cells_per_beam, ctx.capacity.beams, first, len(times))
+                        ctx.capacity.cells_per_beam, ctx.capacity.beams, first, len(times),
+                        records=ctx.records)
     for k in range(len(times)):
         pos = np.ascontiguousarray(eph.r_ecef_km[:, k, :])
         st = simulate_epoch(ctx, pos, first + k, strategy)
+        seg = ctx.segment_at(first + k)
+        demand = ctx.demand.demand_gbps
+        allowed = seg.row_demand_gbps if ctx.enforce else demand[ctx.rows]
         rec.record(k, st.counts, st.muted, int(np.isfinite(pos).all(axis=1).sum()),
-                   st.assignment, ctx.demand.demand_gbps, st.compliance)
+                   st.assignment, demand, st.compliance,
+                   segment=ctx.segments.index(seg), allowed_gbps=allowed,
+                   focus=focus_capacity(ctx, pos, st.muted, st.assignment))
     return rec.result(times)
 
 

@@ -18,11 +18,17 @@ __all__ = ["CellTotals", "ChunkResult", "ChunkRecorder", "stitch", "EPOCH_COLUMN
            "REGION_COLUMNS"]
 
 EPOCH_COLUMNS = (
-    "sats_ok", "sats_muted", "cells_covered", "covered_fraction", "sats_in_view_mean",
-    "sats_in_view_min", "sats_in_view_max", "demand_gbps", "served_gbps", "unserved_gbps",
-    "cells_served", "sats_serving", "beams_used", "beams_max_per_sat", "handovers",
+    "policy_segment", "sats_ok", "sats_muted", "cells_covered", "covered_fraction",
+    "sats_in_view_mean", "sats_in_view_min", "sats_in_view_max", "demand_gbps",
+    "refused_gbps", "served_gbps", "unserved_gbps", "cells_served", "sats_serving",
+    "beams_used", "beams_mean_per_serving_sat", "beams_max_per_sat", "handovers",
     "restricted_beams", "disabled_terminals_served", "no_transmit_violations",
+    "focus_sats_over", "focus_capacity_gbps", "focus_spare_gbps",
 )
+"""``refused_gbps``: demand the policy in force refuses this epoch (0 with enforcement off);
+``unserved_gbps`` includes it. ``focus_*``: satellites above the mask from at least one cell
+of the scenario's ``focus_region``, their capacity and what of it is unused after this
+epoch's assignment (:func:`skygate.sim.engine.focus_capacity`)."""
 REGION_COLUMNS = ("cells_covered", "sats_in_view_sum", "sats_in_view_min", "sats_in_view_max",
                   "served_gbps", "sats_serving")
 
@@ -68,6 +74,7 @@ class ChunkResult:
     last_serving: np.ndarray
     sat_beams_max: np.ndarray  # (n_sat,) int32: most beams any epoch lit
     sat_beams_limit: np.ndarray  # (n_sat,) int32
+    records: dict[str, list[np.ndarray]] = field(default_factory=dict)  # opt-in detail
 
 
 @dataclass
@@ -83,6 +90,7 @@ class ChunkRecorder:
     beams_limit: np.ndarray
     first_epoch: int
     n_epochs: int
+    records: tuple[str, ...] = ()
     cells: CellTotals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +106,7 @@ class ChunkRecorder:
         self.prev = None
         self.first_serving = np.full(self.rows.size, -1, np.int32)
         self.sat_beams_max = np.zeros(self.n_sat, np.int32)
+        self.detail: dict[str, list[np.ndarray]] = {}
 
     def _region_reduce(self, values: np.ndarray, ufunc, fill) -> np.ndarray:
         out = np.full(self.n_regions, fill, np.float64)
@@ -106,8 +115,11 @@ class ChunkRecorder:
         return out
 
     def record(self, k: int, counts: np.ndarray, muted: np.ndarray, sats_ok: int, assignment,
-               demand_gbps: np.ndarray, compliance: tuple[int, int, int]) -> None:
-        """Epoch ``k`` of the chunk (0-based)."""
+               demand_gbps: np.ndarray, compliance: tuple[int, int, int], *,
+               segment: int = 0, allowed_gbps: np.ndarray | None = None,
+               focus: tuple[int, float, float] = (0, 0.0, 0.0)) -> None:
+        """Epoch ``k`` of the chunk (0-based). ``allowed_gbps`` (per row): the demand the
+        policy in force lets the scheduler serve."""
         e, r, c = self.epochs, self.regions, self.cells
         covered = counts > 0
         c.epochs += 1
@@ -131,6 +143,13 @@ class ChunkRecorder:
 
         served = float(assignment.served_gbps.sum())
         total_demand = float(demand_gbps.sum())
+        allowed = float(allowed_gbps.sum()) if allowed_gbps is not None else total_demand
+        serving_sats = assignment.sat_cells > 0
+        e["policy_segment"][k] = segment
+        refused = total_demand - allowed  # below 1e-9 of the demand: summation rounding
+        e["refused_gbps"][k] = refused if refused > 1e-9 * max(total_demand, 1.0) else 0.0
+        e["beams_mean_per_serving_sat"][k] = beams[serving_sats].mean() if serving_sats.any() else 0.0
+        e["focus_sats_over"][k], e["focus_capacity_gbps"][k], e["focus_spare_gbps"][k] = focus
         e["sats_ok"][k] = sats_ok
         e["sats_muted"][k] = int(muted.sum())
         e["cells_covered"][k] = int(covered.sum())
@@ -158,11 +177,30 @@ class ChunkRecorder:
         ok = serving >= 0
         pairs = np.unique(self._row_region[ok].astype(np.int64) * self.n_sat + serving[ok])
         r["sats_serving"][k] = np.bincount(pairs // self.n_sat, minlength=self.n_regions)
+        if self.records:
+            self._keep_detail(counts, assignment, handover)
+
+    def _keep_detail(self, counts, assignment, handover) -> None:
+        """The opt-in per-epoch detail (``outputs.records``), kept until the chunk ends."""
+        d = self.detail
+        if "cells" in self.records:
+            d.setdefault("counts", []).append(counts.astype(np.int16))
+            d.setdefault("served", []).append(assignment.served_gbps.astype(np.float32))
+            d.setdefault("serving", []).append(assignment.serving_sat.astype(np.int32))
+            d.setdefault("n_sats", []).append(assignment.n_sats.astype(np.int8))
+            d.setdefault("handover", []).append(handover.copy())
+        if "satellites" in self.records:
+            lit = np.flatnonzero(assignment.sat_cells > 0).astype(np.int32)
+            d.setdefault("sat_index", []).append(lit)
+            d.setdefault("sat_cells", []).append(assignment.sat_cells[lit].astype(np.int32))
+            d.setdefault("sat_gbps", []).append(assignment.sat_gbps[lit].astype(np.float32))
+            d.setdefault("sat_beams", []).append(assignment.beams[lit].astype(np.int16))
 
     def result(self, times: np.ndarray) -> ChunkResult:
         last = self.prev if self.prev is not None else np.full(self.rows.size, -1, np.int32)
         return ChunkResult(self.first_epoch, times, self.epochs, self.regions, self.cells,
-                           self.first_serving, last, self.sat_beams_max, self.beams_limit)
+                           self.first_serving, last, self.sat_beams_max, self.beams_limit,
+                           self.detail)
 
 
 def stitch(previous: ChunkResult | None, current: ChunkResult, rows: np.ndarray) -> None:
@@ -174,3 +212,5 @@ def stitch(previous: ChunkResult | None, current: ChunkResult, rows: np.ndarray)
     handover = (a >= 0) & (b >= 0) & (a != b)
     current.epochs["handovers"][0] += int(handover.sum())
     current.cells.handovers[rows] += handover
+    if current.records.get("handover"):
+        current.records["handover"][0] |= handover

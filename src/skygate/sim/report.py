@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from skygate.sim.compliance import compliance_statement
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "whatif_figure_html"]
 
 _STATUS_COLOURS = {"available": "#2b8a3e", "waitlist": "#e8a33d", "coming_soon": "#5c7cfa",
                    "not_authorized": "#adb5bd"}
@@ -56,10 +56,14 @@ def _sats_in_view(plt, regions, focus: str | None, epochs):
                         alpha=0.25, label=f"{focus}: min–max over cells")
         ax.plot(t, regions["sats_in_view_mean"][m], label=f"{focus}: mean per cell")
         ax.plot(t, regions["sats_serving"][m], label=f"{focus}: satellites serving", lw=1)
+        if "focus_sats_over" in epochs and np.any(epochs["focus_sats_over"] > 0):
+            ax.plot(epochs["time"], epochs["focus_sats_over"], color="#7048e8", lw=1,
+                    label=f"{focus}: satellites over the region (in view of any cell)")
     ax.plot(epochs["time"], epochs["sats_in_view_mean"], "k--", lw=1,
             label="all cells: mean per cell")
     ax.set_ylabel("satellites above the mask")
     ax.set_title("Satellites in view through time")
+    ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, loc="lower right")
     fig.autofmt_xdate()
     return fig
@@ -78,7 +82,8 @@ def _served(plt, epochs):
 
 
 def _map(plt, cells):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharex=True, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharex=True, sharey=True,
+                             layout="constrained")
     lon = np.asarray(cells["lon_deg"])
     lat = np.asarray(cells["lat_deg"])
     size = max(0.5, min(12.0, 40000.0 / max(len(lon), 1)))
@@ -99,7 +104,7 @@ def _map(plt, cells):
     frac = np.where(demand > 0, served / np.where(demand > 0, demand, 1), np.nan)
     sc = axes[1].scatter(lon, lat, c=np.asarray(cells["sats_in_view_mean"]), s=size, marker="h",
                          linewidths=0, cmap="viridis")
-    fig.colorbar(sc, ax=axes[1], label="satellites in view (mean)")
+    fig.colorbar(sc, ax=axes.tolist(), label="satellites in view (mean)", shrink=0.8)
     unserved = demand > 0
     unserved &= np.nan_to_num(frac, nan=1.0) < 0.999
     axes[1].scatter(lon[unserved], lat[unserved], facecolors="none", edgecolors="#c92a2a",
@@ -111,6 +116,37 @@ def _map(plt, cells):
         ax.set_aspect(1.0 / max(np.cos(np.radians(np.nanmean(lat))), 0.2), adjustable="box")
     axes[0].set_ylabel("latitude (°)")
     return fig
+
+
+def _whatif_figure(plt, series: dict, region: str):
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, layout="constrained")
+    t = np.asarray(series["time"], dtype="datetime64[ms]")
+    top.plot(t, series["sats_over"], color="#7048e8", label=f"satellites over {region}")
+    top.plot(t, series["sats_serving_changed"], color="#2b8a3e",
+             label=f"satellites serving {region} (changed policy)")
+    top.set_ylabel("satellites")
+    top.set_ylim(bottom=0)
+    top.legend(fontsize=7, loc="lower right")
+    bottom.plot(t, series["spare_gbps_base"], label=f"idle capacity over {region} (base)")
+    bottom.plot(t, series["demand_gbps_changed"], label=f"{region} demand (changed)")
+    bottom.plot(t, series["served_gbps_changed"], "--", label=f"{region} served (changed)")
+    bottom.plot(t, series["neighbours_served_gbps_delta"], label="neighbours: served change")
+    bottom.set_ylabel("Gbps")
+    bottom.set_yscale("symlog", linthresh=1.0)
+    bottom.legend(fontsize=7, loc="lower right")
+    top.set_title(f"What if {region} were switched on: its sky, capacity and neighbours")
+    fig.autofmt_xdate()
+    return fig
+
+
+def whatif_figure_html(result: dict) -> str:
+    """The what-if's per-epoch figure as an ``<img>`` (empty without matplotlib or series)."""
+    plt = _plt()
+    series = result.get("series")
+    if plt is None or not series:
+        return ""
+    png = _figure_png(_whatif_figure(plt, series, result["focus_region"]))
+    return f'<img alt="what-if figure" src="data:image/png;base64,{png}">'
 
 
 def _regions_table(summary: dict) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from skygate.errors import ScenarioError, TimeInputError
+from skygate.errors import ScenarioError, SkygateError, TimeInputError
 from skygate.timeutil import parse_duration, parse_time
 
 __all__ = [
@@ -189,6 +189,7 @@ class SchedulerSpec(_Model):
     # Weights in degrees of elevation; see skygate.sim.scheduler for how they were chosen.
     poleward_bonus_deg: float = Field(default=12.0, ge=0.0)
     load_penalty_deg: float = Field(default=20.0, ge=0.0)
+    newer_bonus_deg: float = Field(default=6.0, ge=0.0)
 
 
 class EngineSpec(_Model):
@@ -196,9 +197,15 @@ class EngineSpec(_Model):
     scheduler_address: str | None = None  # tcp://host:8786; none = a LocalCluster
 
 
+RECORD_KINDS = ("cells", "satellites")
+
+
 class OutputsSpec(_Model):
     geojson_max_cells: int = Field(default=150_000, ge=1)
     report: bool = True
+    # opt-in per-epoch detail: "cells" → cell_epochs.parquet (every cell × epoch),
+    # "satellites" → satellite_epochs.parquet (every serving satellite × epoch)
+    records: list[Literal["cells", "satellites"]] = Field(default_factory=list)
 
 
 class Scenario(_Model):
@@ -243,17 +250,64 @@ class Scenario(_Model):
         return scenario_from_dict(data, source=self.path or "<scenario>")
 
 
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that holds the field at ``loc`` (for suggesting its keys)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
+                     None)
+        if model is None:
+            return None
+    return model
+
+
+def _unknown_key_hint(loc: tuple) -> str:
+    import difflib
+
+    model = _model_at(loc)
+    keys = [k for k in getattr(model, "model_fields", {}) if k != "path"]
+    close = difflib.get_close_matches(str(loc[-1]), keys, n=2, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    if keys:
+        hint += f"keys here: {', '.join(keys)}"
+    return hint + " (keys carry their units: step_s, min_elevation_deg, gbps_per_beam)"
+
+
+_DURATION_KEYS = {"duration"}
+_TIME_KEYS = {"start", "at"}
+
+
+def _value_hint(first: dict) -> str:
+    key = str(first["loc"][-1]) if first["loc"] else ""
+    got = first.get("input")
+    if key in _DURATION_KEYS:
+        return f"got {got!r}: write a duration with units, in quotes: \"1h\", \"90m\", \"3600s\""
+    if key in _TIME_KEYS:
+        return f"got {got!r}: write an ISO 8601 time with a zone, in quotes: \"2024-10-25T00:00:00Z\""
+    if isinstance(got, str) and first["type"] in ("float_parsing", "int_parsing"):
+        return f"got {got!r}: the unit is in the key name ({key}); write a plain number"
+    return f"got {got!r}"
+
+
 def _describe(err: ValidationError, source: str) -> ScenarioError:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"] if p != "__root__") or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, SkygateError):  # raised by a validator (a time, a duration)
+        return ScenarioError(cause.message, where=f"{source}: {field}", hint=cause.hint)
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
-        hint = "check the spelling; keys carry units, e.g. step_s, min_elevation_deg, gbps_per_beam"
+        hint = _unknown_key_hint(tuple(first["loc"]))
     elif first["type"] == "missing":
         hint = "add it; see scenarios/taiwan-2024.toml for a complete example"
     else:
-        hint = f"got {first.get('input')!r}"
+        hint = _value_hint(first)
     more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
     return ScenarioError(msg + more, where=f"{source}: {field}", hint=hint)
 

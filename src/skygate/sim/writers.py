@@ -12,7 +12,10 @@ Files (the contract later checks rely on):
 - ``cells.geojson`` — the same per cell as RFC 7946 polygons for the map (aggregated to a
   coarser H3 resolution when there are more than ``outputs.geojson_max_cells`` cells),
   streamed feature by feature;
-- ``summary.json`` — scenario, window, policy version, compliance, per-region figures.
+- ``summary.json`` — scenario, window, policy version and its segments, compliance,
+  per-region figures, the focus region's sky (satellites over it, capacity, spare);
+- opt-in (``outputs.records`` / ``--records cells,satellites``): ``cell_epochs.parquet`` and
+  ``satellite_epochs.parquet`` (:class:`DetailWriter`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from skygate.sim.context import STATUS_NAMES, SimContext
 from skygate.sim.metrics import EPOCH_COLUMNS, REGION_COLUMNS, CellTotals, ChunkResult, stitch
 from skygate.timeutil import format_time
 
-__all__ = ["RunWriter", "cell_table", "write_geojson"]
+__all__ = ["RunWriter", "DetailWriter", "cell_table", "write_geojson"]
 
-_INT_COLUMNS = {"sats_ok", "sats_muted", "cells_covered", "sats_in_view_min", "sats_in_view_max",
+_INT_COLUMNS = {"policy_segment", "focus_sats_over", "sats_ok", "sats_muted", "cells_covered", "sats_in_view_min", "sats_in_view_max",
                 "cells_served", "sats_serving", "beams_used", "beams_max_per_sat", "handovers",
                 "restricted_beams", "disabled_terminals_served", "no_transmit_violations"}
 
@@ -53,6 +56,7 @@ class RunWriter:
         self.region_min = np.full(len(ctx.region_codes), np.inf)
         self._epoch_writer: pq.ParquetWriter | None = None
         self._region_writer: pq.ParquetWriter | None = None
+        self._detail = DetailWriter(ctx, self.out) if ctx.records else None
 
     # ---- streaming ------------------------------------------------------------------------
     def add(self, chunk: ChunkResult) -> None:
@@ -73,6 +77,8 @@ class RunWriter:
                    out=self.region_min)
         self._write_epochs(chunk)
         self._write_regions(chunk)
+        if self._detail is not None:
+            self._detail.add(chunk)
 
     def _write_epochs(self, chunk: ChunkResult) -> None:
         n = chunk.times.size
@@ -111,6 +117,8 @@ class RunWriter:
             if w is not None:
                 w.close()
         self._epoch_writer = self._region_writer = None
+        if self._detail is not None:
+            self._detail.close()
 
     # ---- end of run -----------------------------------------------------------------------
     def epoch_series(self) -> dict[str, np.ndarray]:
@@ -150,6 +158,19 @@ class RunWriter:
             })
         return out
 
+    def focus_summary(self, series: dict[str, np.ndarray]) -> dict | None:
+        """The focus region's sky per epoch, summarized: satellites over it, their capacity and
+        what of it nobody used (Gbps)."""
+        code = self.ctx.scenario.cells.focus_region
+        if not code or self.ctx.focus_cells.size == 0:
+            return None
+        over = series["focus_sats_over"]
+        return {"region": code, "cells": int(self.ctx.focus_cells.size),
+                "sats_over_mean": _mean(over), "sats_over_min": int(over.min()) if over.size else 0,
+                "capacity_gbps_mean": _mean(series["focus_capacity_gbps"]),
+                "spare_gbps_mean": _mean(series["focus_spare_gbps"]),
+                "spare_gbps_min": float(series["focus_spare_gbps"].min()) if over.size else 0.0}
+
     def summary(self, *, engine: str, runtime_s: float) -> dict:
         ctx, sc = self.ctx, self.ctx.scenario
         series = self.epoch_series()
@@ -177,6 +198,7 @@ class RunWriter:
             "policy_warnings": list(ctx.policy_warnings),
             "enforcement": ctx.enforce,
             "compliance": dict(self.compliance),
+            "policy_segments": [seg.describe() for seg in ctx.segments],
             "capacity": {"beams_limit_exceeded_satellites": over,
                          "beams_max_per_satellite": int(self.sat_beams_max.max(initial=0)),
                          "cells_per_beam": ctx.capacity.cells_per_beam},
@@ -187,12 +209,110 @@ class RunWriter:
                 "served_fraction": served / demand if demand > 0 else 1.0,
                 "covered_fraction_mean": float(series["covered_fraction"].mean()),
                 "handovers": int(series["handovers"].sum()),
+                "refused_gbps_mean": _mean(series["refused_gbps"]),
+                "beams_mean_per_serving_sat": _mean(series["beams_mean_per_serving_sat"]),
             },
+            "focus": self.focus_summary(series),
+            "records": list(ctx.records),
             "regions": self.regions_summary(),
             "engine": engine,
             "runtime_s": round(runtime_s, 3),
             "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else 0.0
+
+
+class DetailWriter:
+    """The opt-in per-epoch detail (``outputs.records`` / ``--records``), one Parquet row
+    group per chunk, so a region- or world-sized run streams to disk:
+
+    - ``cell_epochs.parquet`` (``cells``): every cell × epoch — ``time``, ``epoch``, ``h3``,
+      ``region`` (dictionary-encoded), ``sats_in_view``, ``demand_gbps``, ``policy_allows``
+      (beam and terminal allowed by the policy segment in force), ``served_gbps``,
+      ``unserved_gbps``, ``serving_norad`` (-1: none), ``sats_serving``, ``handover``;
+    - ``satellite_epochs.parquet`` (``satellites``): every satellite that serves at an epoch —
+      ``time``, ``epoch``, ``norad_id``, ``cells``, ``served_gbps``, ``beams``,
+      ``beams_limit``.
+    """
+
+    def __init__(self, ctx: SimContext, out: Path):
+        from skygate.earth.cells import to_hex
+
+        self.ctx, self.out = ctx, out
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self._h3 = pa.array(to_hex(ctx.cells).astype(str))  # dictionaries of the columns
+        self._region = pa.array(np.asarray(ctx.region_codes)[ctx.region_idx])
+        self._norad = np.asarray(ctx.constellation.norad_ids, np.int64)
+
+    def _write(self, name: str, table: pa.Table) -> None:
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self.out / name, table.schema)
+        self.writers[name].write_table(table)
+
+    def add(self, chunk: ChunkResult) -> None:
+        d = chunk.records
+        if "counts" in d:
+            self._write("cell_epochs.parquet", self._cells(chunk, d))
+        if "sat_index" in d:
+            self._write("satellite_epochs.parquet", self._sats(chunk, d))
+
+    def _cells(self, chunk: ChunkResult, d: dict) -> pa.Table:
+        ctx, m = self.ctx, len(d["counts"])
+        n = ctx.n_cells
+        rows, demand = ctx.rows, ctx.demand.demand_gbps
+        served = np.zeros((m, n), np.float32)
+        serving = np.full((m, n), -1, np.int64)
+        n_sats = np.zeros((m, n), np.int8)
+        handover = np.zeros((m, n), bool)
+        allows = np.empty((m, n), bool)
+        for k in range(m):
+            served[k, rows] = d["served"][k]
+            sat = d["serving"][k]
+            serving[k, rows] = np.where(sat >= 0, self._norad[np.maximum(sat, 0)], -1)
+            n_sats[k, rows] = d["n_sats"][k]
+            handover[k, rows] = d["handover"][k]
+            seg = ctx.segment_at(chunk.first_epoch + k)
+            allows[k] = seg.beam_allowed & seg.terminal_allowed
+        epochs = np.arange(chunk.first_epoch, chunk.first_epoch + m, dtype=np.int32)
+        idx = pa.array(np.tile(np.arange(n, dtype=np.int32), m))
+        return pa.table({
+            "time": pa.array(np.repeat(chunk.times.astype("datetime64[ms]"), n)),
+            "epoch": pa.array(np.repeat(epochs, n)),
+            "h3": pa.DictionaryArray.from_arrays(idx, self._h3),
+            "region": pa.DictionaryArray.from_arrays(idx, self._region),
+            "sats_in_view": pa.array(np.concatenate(d["counts"])),
+            "demand_gbps": pa.array(np.tile(demand.astype(np.float32), m)),
+            "policy_allows": pa.array(allows.ravel()),
+            "served_gbps": pa.array(served.ravel()),
+            "unserved_gbps": pa.array(np.maximum(np.tile(demand, m) - served.ravel(), 0.0)
+                                      .astype(np.float32)),
+            "serving_norad": pa.array(serving.ravel()),
+            "sats_serving": pa.array(n_sats.ravel()),
+            "handover": pa.array(handover.ravel()),
+        })
+
+    def _sats(self, chunk: ChunkResult, d: dict) -> pa.Table:
+        sizes = [a.size for a in d["sat_index"]]
+        idx = np.concatenate(d["sat_index"]) if sizes else np.empty(0, np.int32)
+        epochs = np.repeat(np.arange(chunk.first_epoch, chunk.first_epoch + len(sizes),
+                                     dtype=np.int32), sizes)
+        return pa.table({
+            "time": pa.array(np.repeat(chunk.times.astype("datetime64[ms]"), sizes)),
+            "epoch": pa.array(epochs),
+            "norad_id": pa.array(self._norad[idx]),
+            "cells": pa.array(np.concatenate(d["sat_cells"])),
+            "served_gbps": pa.array(np.concatenate(d["sat_gbps"])),
+            "beams": pa.array(np.concatenate(d["sat_beams"])),
+            "beams_limit": pa.array(self.ctx.capacity.beams[idx].astype(np.int16)),
+        })
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
 
 
 def cell_table(ctx: SimContext, t: CellTotals) -> pa.Table:

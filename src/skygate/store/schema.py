@@ -149,6 +149,8 @@ terminals = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=True),
     sa.Column("history", sa.JSON, nullable=True),
+    # Maritime plans: Ocean Mode enabled (served beyond 12 nmi; migration 0003).
+    sa.Column("ocean_mode", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Restriction requests waiting for a second operator's approval (the API's four-eyes rule).

@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 
 from skygate.api.deps import principal_of
 from skygate.api.redact import redact_decision
-from skygate.api.schemas import Availability
+from skygate.api.schemas import (
+    DAYS_ABROAD_DOC,
+    MAX_DAYS_ABROAD,
+    MAX_SPEED_KMH,
+    OCEAN_MODE_DOC,
+    SPEED_DOC,
+    Availability,
+)
 from skygate.api.sky import MIN_ELEVATION_DEG
 from skygate.policy.model import check_terminal
 from skygate.timeutil import parse_time
@@ -36,12 +43,12 @@ class _Param:
 
     name: str
     description: str
-    kind: str  # "number" or "string"
+    kind: str  # "number", "string" or "boolean"
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
-    default: str | None = None
+    default: str | bool | None = None
 
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.kind}
@@ -60,14 +67,21 @@ _PARAMS = (
            max_length=64),
     _Param("terminal", "fixed, roam, maritime, aviation", "string", max_length=16,
            default="fixed"),
+    _Param("ocean_mode", OCEAN_MODE_DOC, "boolean", default=False),
+    _Param("speed_kmh", SPEED_DOC, "number", minimum=0, maximum=MAX_SPEED_KMH),
+    _Param("days_abroad", DAYS_ABROAD_DOC, "number", minimum=0, maximum=MAX_DAYS_ABROAD),
 )
+
+# What FastAPI (pydantic) accepts for a boolean query parameter, case-insensitively.
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
+_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 
 
 def _invalid(param: _Param, msg: str, kind: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", param.name), "msg": msg, "type": kind}])
 
 
-def _parse(param: _Param, raw: str | None) -> float | str | None:
+def _parse(param: _Param, raw: str | None) -> float | str | bool | None:
     """One parameter's value, with FastAPI's 422 error shape for a bad one."""
     if raw is None:
         if param.required:
@@ -78,6 +92,11 @@ def _parse(param: _Param, raw: str | None) -> float | str | None:
             raise _invalid(param, f"String should have at most {param.max_length} characters",
                            "string_too_long")
         return raw
+    if param.kind == "boolean":
+        word = raw.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise _invalid(param, "Input should be a valid boolean (true or false)", "bool_parsing")
     try:
         value = float(raw)
     except ValueError:
@@ -92,17 +111,21 @@ def _parse(param: _Param, raw: str | None) -> float | str | None:
             openapi_extra={"parameters": [p.openapi() for p in _PARAMS]})
 async def availability(request: Request):
     """The service decision at a point (status, reasons, ledger entries) and satellites in view."""
+    # ``ocean_mode``, ``speed_kmh`` and ``days_abroad`` are ``decide``'s terminal options
+    # (maritime beyond 12 nmi, in-motion limits, roam's 2 months), passed through unchanged.
     # The hottest route, so it skips FastAPI's per-request machinery: no dependency
     # injection and no declared parameters (together a fifth of a request's cost; measured
     # with py-spy under benchmarks/api.py). ``_PARAMS`` parses the query and documents it.
     # The optional key only changes what non-public reasons say.
     query = request.query_params
-    lat, lon, at, terminal = (_parse(p, query.get(p.name)) for p in _PARAMS)
+    lat, lon, at, terminal, ocean_mode, speed_kmh, days_abroad = (
+        _parse(p, query.get(p.name)) for p in _PARAMS)
     services = request.app.state.services
     principal = principal_of(request)
     when = parse_at(at)
     kind = check_terminal(terminal)
-    decision = services.policy.decide_point(lat, lon, when, kind)
+    decision = services.policy.decide_point(lat, lon, when, kind, ocean_mode=ocean_mode,
+                                            speed_kmh=speed_kmh, days_abroad=days_abroad)
     snap = services.sky.snapshot()
     count, best = snap.in_view(lat, lon)
     reasons = redact_decision(decision, principal, services.policy.state())
@@ -112,7 +135,8 @@ async def availability(request: Request):
         "lat_deg": lat, "lon_deg": lon, "at": when.isoformat(), "terminal": kind,
         "region": decision.region, "cell": decision.cell, "status": decision.status,
         "serviceable": decision.serviceable, "reasons": reasons,
-        "entries": list(decision.entries),
+        "entries": list(decision.entries), "ocean_mode": ocean_mode, "speed_kmh": speed_kmh,
+        "days_abroad": days_abroad,
         "satellites": {"count": count, "best_elevation_deg": best,
                        "min_elevation_deg": MIN_ELEVATION_DEG, "slot_start": snap.at.isoformat(),
                        "elements_age_days": round(snap.elements_age_days, 2)},

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 
 from skygate.api.deps import ServicesDep, TerminalActorDep, TerminalReaderDep
-from skygate.api.schemas import TerminalOrder, TerminalRelocate, TerminalSuspend
+from skygate.api.schemas import TerminalActivate, TerminalOrder, TerminalRelocate, TerminalSuspend
 from skygate.api.security import Principal, Role
 from skygate.terminals import Actor
 
@@ -27,8 +29,10 @@ def list_terminals(principal: TerminalReaderDep, services: ServicesDep) -> list[
 
 @router.post("", status_code=201, responses=_REFUSED)
 def order_terminal(principal: TerminalActorDep, services: ServicesDep, body: TerminalOrder) -> dict:
-    """Order a terminal at a location: refused where not authorized, queued on a waitlist."""
-    terminal = services.terminals.order(_actor(principal), body.lat_deg, body.lon_deg, body.kind)
+    """Order a terminal at a location: refused where not served, queued on a waitlist."""
+    terminal = services.terminals.order(_actor(principal), body.lat_deg, body.lon_deg, body.kind,
+                                        ocean_mode=body.ocean_mode, speed_kmh=body.speed_kmh,
+                                        days_abroad=body.days_abroad)
     return terminal.to_dict()
 
 
@@ -39,16 +43,22 @@ def terminal_status(principal: TerminalReaderDep, services: ServicesDep, termina
 
 
 @router.post("/{terminal_id}/activate", responses=_REFUSED)
-def activate_terminal(principal: TerminalActorDep, services: ServicesDep, terminal_id: str) -> dict:
+def activate_terminal(principal: TerminalActorDep, services: ServicesDep, terminal_id: str,
+                      body: Annotated[TerminalActivate | None, Body()] = None) -> dict:
     """Activate (or resume) a terminal after checking its location against the policy now."""
-    return services.terminals.activate(terminal_id, _actor(principal)).to_dict()
+    body = body or TerminalActivate()
+    return services.terminals.activate(terminal_id, _actor(principal), ocean_mode=body.ocean_mode,
+                                       speed_kmh=body.speed_kmh,
+                                       days_abroad=body.days_abroad).to_dict()
 
 
 @router.post("/{terminal_id}/relocate", responses=_REFUSED)
 def relocate_terminal(principal: TerminalActorDep, services: ServicesDep, terminal_id: str,
                       body: TerminalRelocate) -> dict:
     """Move a terminal's service address; refused where the new location has no service."""
-    terminal = services.terminals.relocate(terminal_id, _actor(principal), body.lat_deg, body.lon_deg)
+    terminal = services.terminals.relocate(terminal_id, _actor(principal), body.lat_deg,
+                                           body.lon_deg, ocean_mode=body.ocean_mode,
+                                           speed_kmh=body.speed_kmh, days_abroad=body.days_abroad)
     return terminal.to_dict()
 
 
