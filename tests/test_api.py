@@ -79,7 +79,8 @@ def test_maritime_at_sea_needs_ocean_mode(public):
     coastal = ask(lat5, lon5)
     assert (coastal["region"], coastal["serviceable"], coastal["ocean_mode"]) == ("PT", True, False)
     refused = ask(lat20, lon20)
-    assert (refused["region"], refused["status"], refused["serviceable"]) == ("XZ", "available", False)
+    assert (refused["region"], refused["status"]) == ("XZ", "available")
+    assert refused["serviceable"] is False
     assert any("Ocean Mode" in reason for reason in refused["reasons"])
     for spelling in ("true", "1", "YES"):
         served = ask(lat20, lon20, ocean_mode=spelling)
