@@ -55,6 +55,19 @@ def test_availability_kyiv_is_available(public):
     assert (body["region"], body["status"], body["serviceable"]) == ("UA", "available", True)
 
 
+def test_availability_names_the_custom_area(public):
+    """Crimea: Ukraine in the boundary data (region UA), its own policy area UA-43 (not
+    authorized under US sanctions); Kyiv is in no custom area."""
+    simferopol = public.get("/availability", params={"lat": 44.95, "lon": 34.10}).json()
+    assert (simferopol["region"], simferopol["area"], simferopol["status"],
+            simferopol["serviceable"]) == ("UA", "UA-43", "not_authorized", False)
+    assert any("EO 13685" in r or "Executive Order 13685" in r for r in simferopol["reasons"])
+    kyiv = public.get("/availability", params={"lat": KYIV[0], "lon": KYIV[1]}).json()
+    assert (kyiv["region"], kyiv["area"], kyiv["status"]) == ("UA", None, "available")
+    props = public.get("/openapi.json").json()["components"]["schemas"]["Availability"]["properties"]
+    assert "area" in props and "UA-43" in props["area"]["description"]
+
+
 def test_availability_on_a_past_date_replays_the_policy(public):
     body = public.get("/availability", params={"lat": KYIV[0], "lon": KYIV[1],
                                                "at": "2024-01-01T00:00:00Z"}).json()

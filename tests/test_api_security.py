@@ -85,7 +85,8 @@ def test_fast_decisions_equal_the_policy_layers_decide(store):
     rng = np.random.default_rng(7)
     points = list(zip(rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300)))
     points += [(25.0330, 121.5654), (50.4501, 30.5234), (24.43, 118.32),  # Kinmen (TW)
-               (45.36, 36.48), (48.0, 38.5)]  # Kerch Strait, Donbas
+               (45.36, 36.48), (48.0, 38.5),  # Kerch Strait, Donbas
+               (44.95, 34.10), (44.62, 33.52)]  # Simferopol, Sevastopol (area UA-43)
     for rule in [*state.authorizations, *state.restrictions]:
         if rule.scope.n_cells:
             # ~40 cells spread over each cell-scoped rule (the API's cell index must find
@@ -93,10 +94,14 @@ def test_fast_decisions_equal_the_policy_layers_decide(store):
             lat, lon = _cells.cell_centers(rule.scope.cells[::max(1, rule.scope.n_cells // 40)])
             points += list(zip(lat, lon))
     at = datetime.now(timezone.utc)
+    areas = set()
     for lat, lon in points:
         fast = view.decide_point(float(lat), float(lon), at)
         full = view.decide_full(float(lat), float(lon), at)
         assert fast.to_json() == full.to_json() | {"at": fast.to_json()["at"]}
+        assert fast.area == full.area, (lat, lon)
+        areas.add((fast.region, fast.area))
+    assert {("UA", "UA-43"), ("UA", None)} <= areas  # the custom area was compared too
 
 
 def test_fast_decisions_equal_decide_with_the_terminal_options(store):
@@ -119,7 +124,8 @@ def test_fast_decisions_equal_decide_with_the_terminal_options(store):
     state = view.state()
     rng = np.random.default_rng(11)
     points = list(zip(rng.uniform(-60, 70, 60), rng.uniform(-180, 180, 60)))
-    points += [(50.45, 30.52), (50.5, 30.6), (49.84, 24.03), (25.0330, 121.5654)]
+    points += [(50.45, 30.52), (50.5, 30.6), (49.84, 24.03), (25.0330, 121.5654),
+               (44.95, 34.10)]  # Simferopol: area UA-43
     points += [point_off_coast("PT", 38.78, -9.30, 270.0, n)[:2] for n in (5, 20)]
     options = [{}, {"ocean_mode": True}, {"speed_kmh": 30.0}, {"speed_kmh": 60.0},
                {"speed_kmh": 120.0}, {"speed_kmh": 200.0, "ocean_mode": True},
@@ -133,6 +139,7 @@ def test_fast_decisions_equal_decide_with_the_terminal_options(store):
                 fast = view.decide_point(float(lat), float(lon), at, kind, **opts)
                 full = decide((float(lat), float(lon)), at, kind, policy=state, **opts)
                 assert fast.to_json() == full.to_json(), (lat, lon, kind, opts)
+                assert fast.area == full.area, (lat, lon, kind, opts)
                 seen.add((kind, fast.serviceable, fast.region == "XZ"))
     # the options changed answers both ways, at sea and on land
     assert {("maritime", True, True), ("maritime", False, True), ("roam", False, False),

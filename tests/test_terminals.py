@@ -4,6 +4,7 @@ customers see only their own terminals, and the history explains each transition
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import h3
@@ -14,6 +15,10 @@ from test_api_support import LiveServer
 TAIPEI = {"lat_deg": 25.0330, "lon_deg": 121.5654}
 KYIV = {"lat_deg": 50.4501, "lon_deg": 30.5234}
 LVIV = {"lat_deg": 49.8397, "lon_deg": 24.0297}
+SIMFEROPOL = {"lat_deg": 44.95, "lon_deg": 34.10}  # Crimea: area UA-43 on top of region UA
+KERCH_CELL = "852d76a3fffffff"  # a 'blacklisted' cell on the Kerch Strait (Taman side, RU)
+# What the preset's non-public restriction says about who asked, who approved and why.
+KERCH_SECRETS = ("undisclosed", "Isaacson", "Russian-held")
 WAITLIST_CSV = (Path(__file__).resolve().parents[1] / "src" / "skygate" / "data" /
                 "availability" / "operator_waitlist_cells_2025.csv")
 
@@ -221,3 +226,90 @@ def test_a_step_decided_on_a_stale_read_is_refused_not_lost(skygate_home):
         after = registry.get(term.id, carol)
         assert after.status == "suspended"
         assert [e["action"] for e in after.history] == ["order", "suspend"]
+
+
+def test_a_refusal_in_a_kerch_cell_hides_the_non_public_restriction(server, carol):
+    """The preset's Kerch Strait restriction is not public: a customer's 409 names it by id
+    and effect only, nowhere its requested_by, approved_by or reason; an operator, who answers
+    for it, reads it in full."""
+    lat, lon = h3.cell_to_latlng(KERCH_CELL)
+    refused = carol.post("/terminals", json={"lat_deg": lat, "lon_deg": lon})
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert (body["region"], body["serviceable"]) == ("RU", False)
+    assert [s for s in KERCH_SECRETS if s in refused.text] == []
+    notices = [r for r in body["reasons"] if "it is not public" in r]
+    assert len(notices) == 1 and "(terminal_disable) is in force" in notices[0]
+    rule_id = int(notices[0].split("#")[1].split(" ")[0])
+    assert rule_id in body["entries"]
+    assert any("terminal_disable restriction is in force" in r for r in body["reasons"])
+    with server.client("operator") as op:
+        full = op.post("/terminals", json={"lat_deg": lat, "lon_deg": lon})
+        assert full.status_code == 409
+        assert [s for s in KERCH_SECRETS if s not in full.text] == []
+    assert carol.get("/terminals").json() == [] or all(
+        t["cell"] != KERCH_CELL for t in carol.get("/terminals").json())
+
+
+def test_status_and_history_hide_non_public_restrictions_from_customers(server, carol):
+    """Restrictions made non-public through the API: the terminal's history is stored with
+    the full reasons (auditors read them) but a customer's every view of it — order,
+    activation refusal, status, list — shows the rules by id and effect only."""
+    cell = h3.latlng_to_cell(49.2331, 28.4682, 5)  # Vinnytsia, UA: no other test goes there
+    lat, lon = h3.cell_to_latlng(cell)
+    secret = ("test: sealed court order 77", "test sealed cell", "ops alice", "ops bob")
+
+    def hidden(text: str) -> bool:
+        return not any(s in text for s in secret)
+
+    with server.client("operator") as alice, server.client("operator2") as bob, \
+            server.client("auditor") as auditor:
+        def restrict(effect: str) -> int:
+            rid = alice.post("/restrictions", json={
+                "cells": [cell], "name": "test sealed cell", "effect": effect, "public": False,
+                "reason": "test: sealed court order 77"}).json()["id"]
+            return bob.post(f"/restrictions/requests/{rid}/approve", json={}).json()["entry"]
+
+        seqs = [restrict("no_transmit")]  # terminals stay serviceable under no_transmit
+        try:
+            order = carol.post("/terminals", json={"lat_deg": lat, "lon_deg": lon})
+            assert order.status_code == 201, order.text
+            tid, event = order.json()["id"], order.json()["history"][0]
+            assert hidden(order.text) and seqs[0] in event["entries"]
+            notice = f"restriction #{seqs[0]} (no_transmit) is in force here; it is not public"
+            assert any(r.startswith(notice) for r in event["reasons"])
+            seqs.append(restrict("terminal_disable"))
+            refused = carol.post(f"/terminals/{tid}/activate")
+            assert refused.status_code == 409 and hidden(refused.text), refused.text
+            assert sum("it is not public" in r for r in refused.json()["reasons"]) == 2
+            status = carol.get(f"/terminals/{tid}")
+            assert status.status_code == 200 and hidden(status.text)
+            assert status.json()["in_service"] is False
+            assert set(seqs) <= set(status.json()["decision"]["entries"])
+            assert sum("it is not public" in r for r in status.json()["decision"]["reasons"]) == 2
+            (listed,) = [t for t in carol.get("/terminals").json() if t["id"] == tid]
+            assert hidden(json.dumps(listed))
+            # The record is stored complete: auditors (and operators) read every detail.
+            for reader in (auditor, alice):
+                full = reader.get(f"/terminals/{tid}").json()
+                assert all(s in " ".join(full["history"][0]["reasons"]) for s in secret)
+                assert all(s in " ".join(full["decision"]["reasons"]) for s in secret)
+                assert not any("it is not public" in r for r in full["decision"]["reasons"])
+            assert not hidden(alice.post(f"/terminals/{tid}/activate").text)
+        finally:
+            for seq in seqs:
+                alice.post(f"/restrictions/{seq}/revoke", json={"reason": "test over"})
+
+
+def test_decisions_name_the_custom_area(server, carol):
+    """Crimea is in UA in the boundary data and UA-43 in the policy: a refusal there says
+    both; a terminal elsewhere in Ukraine has no area."""
+    refused = carol.post("/terminals", json=SIMFEROPOL)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert (body["region"], body["area"], body["status"]) == ("UA", "UA-43", "not_authorized")
+    assert "not authorized in UA (area UA-43)" in body["detail"]
+    term = carol.post("/terminals", json=KYIV).json()
+    assert term["history"][0]["area"] is None
+    status = carol.get(f"/terminals/{term['id']}").json()
+    assert (status["decision"]["region"], status["decision"]["area"]) == ("UA", None)

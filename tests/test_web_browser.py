@@ -142,8 +142,18 @@ def test_click_taipei_shows_coming_soon_with_the_reason_and_its_ledger_entry(pag
 def test_click_kyiv_shows_available(page):
     _click_at(page, *KYIV)
     assert page.locator("[data-testid=decision-status]").inner_text() == "available"
+    assert page.locator("[data-testid=decision-popup]").inner_text() == "available — UA"
+    assert page.locator("[data-testid=decision-area]").count() == 0  # in no custom area
     # At zoom 7 the res-5 cells are drawn from /api/v1/cells.
     page.wait_for_function("document.getElementById('map-status').textContent.endsWith('cells')")
+
+
+def test_click_crimea_shows_its_area(page):
+    _click_at(page, 44.95, 34.10)  # Simferopol: region UA, policy area UA-43
+    assert page.locator("[data-testid=decision-status]").inner_text() == "not authorized"
+    assert page.locator("[data-testid=decision-popup]").inner_text() == \
+        "not authorized — UA (area UA-43)"
+    assert page.locator("[data-testid=decision-area]").inner_text() == "UA-43"
 
 
 def test_date_control_changes_the_map(page):

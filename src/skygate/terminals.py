@@ -32,8 +32,11 @@ What the decision is told besides the place and time (shared facts §5):
   the speed now.
 
 Every transition is appended to the terminal's ``history`` (time, action, actor, status,
-reasons, the ledger entries behind the decision), so support staff and auditors can see why
-a terminal is or is not in service.
+the decision's custom ``area`` such as ``UA-43`` when there is one, reasons, the ledger
+entries behind the decision), so support staff and auditors can see why a terminal is or is
+not in service. The history is stored complete, reasons about non-public restrictions
+included: the API redacts them for each caller when it sends a record
+(:mod:`skygate.api.redact`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ __all__ = [
     "TerminalRefused",
     "TerminalNotFound",
     "TerminalRegistry",
+    "area_words",
 ]
 
 #: Lifecycle states stored in ``terminals.status``.
@@ -65,6 +69,7 @@ class DecisionLike(Protocol):
     serviceable: bool
     status: str
     region: str
+    area: str | None  # a custom policy area on top of the region (e.g. UA-43), or None
     cell: Any
     reasons: list[str]
     entries: list[int]
@@ -136,8 +141,8 @@ def _event(action: str, actor: Actor, status: str, at: datetime, decision=None, 
     event = {"at": at.isoformat(), "action": action, "by": actor.name,
              "as_operator": actor.operator, "status": status}
     if decision is not None:
-        event.update(decision_status=decision.status, reasons=list(decision.reasons),
-                     entries=[int(e) for e in decision.entries])
+        event.update(decision_status=decision.status, area=decision.area,
+                     reasons=list(decision.reasons), entries=[int(e) for e in decision.entries])
     event.update(extra)
     return event
 
@@ -314,10 +319,15 @@ def _status_words(status: str) -> str:
 def _refusal_words(decision: DecisionLike) -> str:
     """Why in a few words: the status when the place has no service, else the terminal rule
     that refused (a maritime terminal at sea without Ocean Mode is in *available* XZ)."""
-    words = f"{_status_words(decision.status)} in {decision.region}"
+    words = f"{_status_words(decision.status)} in {decision.region}{area_words(decision.area)}"
     if decision.status in ("available", "waitlist") and decision.reasons:
         words += f" ({decision.reasons[-1]})"
     return words
+
+
+def area_words(area: str | None) -> str:
+    """`` (area UA-43)`` after a region's code in a message, or nothing (no custom area)."""
+    return f" (area {area})" if area else ""
 
 
 def _check_ocean_mode(kind: str, ocean_mode: bool) -> bool:
@@ -343,5 +353,5 @@ def _suspended_by_operator(terminal: Terminal) -> bool:
 
 def _decision_dict(decision: DecisionLike) -> dict[str, Any]:
     return {"serviceable": bool(decision.serviceable), "status": decision.status,
-            "region": decision.region, "cell": _cell_hex(decision.cell),
+            "region": decision.region, "area": decision.area, "cell": _cell_hex(decision.cell),
             "reasons": list(decision.reasons), "entries": [int(e) for e in decision.entries]}

@@ -157,7 +157,9 @@ function renderDecision(d) {
     style: `color:${colorOf(d.status)}` }, statusKey(d.status));
   panel.append(
     el("p", {}, `${d.lat_deg.toFixed(4)}, ${d.lon_deg.toFixed(4)} — region `,
-      el("b", {}, d.region), ", cell ", el("code", {}, d.cell)),
+      el("b", {}, d.region),
+      ...(d.area ? [", area ", el("b", { "data-testid": "decision-area" }, d.area)] : []),
+      ", cell ", el("code", {}, d.cell)),
     el("p", {}, "Status: ", status, d.serviceable ? " (serviceable)" : " (not serviceable)"),
   );
   const reasons = el("ul", { class: "reasons", "data-testid": "decision-reasons" });
@@ -213,7 +215,10 @@ async function showDecision(latlng) {
     const d = await getJSON(
       `${API}/availability?lat=${wrapped.lat.toFixed(5)}&lon=${wrapped.lng.toFixed(5)}${atParam()}`);
     renderDecision(d);
-    L.popup().setLatLng(latlng).setContent(`<b>${statusKey(d.status)}</b> — ${d.region}`).openOn(map);
+    // Built as nodes, not HTML: region and area codes come from the ledger.
+    L.popup().setLatLng(latlng).setContent(el("span", { "data-testid": "decision-popup" },
+      el("b", {}, statusKey(d.status)), ` — ${d.region}${d.area ? ` (area ${d.area})` : ""}`))
+      .openOn(map);
   } catch (error) {
     document.getElementById("decision").replaceChildren(
       el("h2", {}, "Decision"), el("p", { class: "note" }, error.message));

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from skygate.api.approvals import RequestNotFound
 from skygate.api.security import KeyNotFound
 from skygate.api.simulations import RunNotFound
-from skygate.terminals import TerminalNotFound, TerminalRefused
+from skygate.terminals import TerminalNotFound, TerminalRefused, area_words
 from skygate.errors import (
     InputError,
     LedgerIntegrityError,
@@ -53,11 +53,33 @@ async def _skygate_error(request: Request, exc: SkygateError) -> JSONResponse:
         if getattr(exc, attr, None) is not None:
             body[attr] = getattr(exc, attr)
     if isinstance(exc, TerminalRefused):  # the decision that refused it, with its reasons
-        d = exc.decision
-        body.update(status=d.status, serviceable=bool(d.serviceable), region=d.region,
-                    cell=d.cell if isinstance(d.cell, str) else f"{int(d.cell):x}",
-                    reasons=list(d.reasons), entries=[int(e) for e in d.entries])
+        body.update(_refusal(request, body["detail"], exc.decision))
     return JSONResponse(body, status_code=status_of(exc))
+
+
+def _refusal(request: Request, detail: str, d) -> dict:
+    """A refusal's decision as the caller may read it: non-public restrictions' details
+    redacted from the reasons and from the message that quotes them (:mod:`.redact`)."""
+    from fastapi import HTTPException
+
+    from skygate.api.deps import principal_of
+    from skygate.api.redact import redact_area, redact_reasons, redact_text
+    from skygate.api.security import PUBLIC
+
+    try:  # the route authenticated the caller already; if that fails now, show the least
+        principal = principal_of(request)
+    except HTTPException:
+        principal = PUBLIC
+    state = request.app.state.services.policy.state()
+    area = redact_area(d.area, principal, state)
+    detail = redact_text(detail, d.reasons, principal, state)
+    if area != d.area:
+        detail = detail.replace(area_words(d.area), area_words(area))
+    return {"detail": detail, "status": d.status, "serviceable": bool(d.serviceable),
+            "region": d.region, "area": area,
+            "cell": d.cell if isinstance(d.cell, str) else f"{int(d.cell):x}",
+            "reasons": redact_reasons(d.reasons, principal, state),
+            "entries": [int(e) for e in d.entries]}
 
 
 def _field(loc) -> str:

@@ -57,7 +57,10 @@ class Availability(BaseModel):
     lon_deg: float
     at: datetime
     terminal: str
-    region: str
+    region: str = Field(description="the country of the boundary data (ISO 3166-1 alpha-2; "
+                        "XZ for international waters)")
+    area: str | None = Field(default=None, description="the custom policy area the point falls "
+                             "in, on top of its region (e.g. UA-43, Crimea); null when none")
     cell: str
     status: str
     serviceable: bool

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from skygate.api.deps import principal_of
-from skygate.api.redact import redact_decision
+from skygate.api.redact import redact_area, redact_decision
 from skygate.api.schemas import (
     DAYS_ABROAD_DOC,
     MAX_DAYS_ABROAD,
@@ -128,12 +128,14 @@ async def availability(request: Request):
                                             speed_kmh=speed_kmh, days_abroad=days_abroad)
     snap = services.sky.snapshot()
     count, best = snap.in_view(lat, lon)
-    reasons = redact_decision(decision, principal, services.policy.state())
+    state = services.policy.state()
+    reasons = redact_decision(decision, principal, state)
+    area = redact_area(decision.area, principal, state)
     # Built as JSON directly (the shape is ``Availability``, which documents it): skipping
     # the response model's validate-and-dump pass is a tenth of this route's cost.
     return JSONResponse({
         "lat_deg": lat, "lon_deg": lon, "at": when.isoformat(), "terminal": kind,
-        "region": decision.region, "cell": decision.cell, "status": decision.status,
+        "region": decision.region, "area": area, "cell": decision.cell, "status": decision.status,
         "serviceable": decision.serviceable, "reasons": reasons,
         "entries": list(decision.entries), "ocean_mode": ocean_mode, "speed_kmh": speed_kmh,
         "days_abroad": days_abroad,
