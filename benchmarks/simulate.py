@@ -155,6 +155,15 @@ def _case(label: str, ctx, n_epochs: int, baseline: bool) -> dict:
 
 
 def _peak_rss_gib() -> float:
+    """Peak RSS of this process. Read from /proc (VmHWM): on Linux ``ru_maxrss`` survives
+    fork + exec, so a child started by the benchmark would report its parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20  # KiB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
 
 
