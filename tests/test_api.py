@@ -194,6 +194,46 @@ def test_restricted_cells_show_as_restricted(public):
     assert not any("Isaacson" in reason for reason in body["reasons"])
 
 
+def test_authorization_areas_draw_crimea_over_ukraine(public):
+    import shapely
+
+    r = public.get("/authorizations/areas", params={"at": "2025-06-01T00:00:00Z"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection" and fc["at"] == "2025-06-01T00:00:00Z"
+    by_code = {f["properties"]["code"]: f for f in fc["features"]}
+    crimea = by_code["UA-43"]
+    assert crimea["properties"]["status"] == "not_authorized"
+    assert crimea["properties"]["region"] == "UA" and crimea["properties"]["cells"] == 175
+    shape = shapely.geometry.shape(crimea["geometry"])
+    simferopol, kyiv = shapely.Point(34.10, 44.95), shapely.Point(KYIV[1], KYIV[0])
+    assert shape.contains(simferopol)
+    assert not any(shapely.geometry.shape(f["geometry"]).contains(kyiv) for f in fc["features"])
+    # The layer says what a decision there says.
+    d = public.get("/availability", params={"lat": 44.95, "lon": 34.10,
+                                            "at": "2025-06-01T00:00:00Z"}).json()
+    assert (d["status"], d["area"]) == ("not_authorized", "UA-43")
+    # The operator's waitlist cells, merged: thousands of cells, under 100 kB.
+    waitlist = [f for f in fc["features"] if f["properties"]["status"] == "waitlist"]
+    assert sum(f["properties"]["cells"] for f in waitlist) == 3296
+    assert len(r.content) < 100_000
+    # Draw order: least specific (most cells) first.
+    sizes = [f["properties"]["cells"] for f in fc["features"]]
+    assert sizes == sorted(sizes, reverse=True)
+    # Redaction: the only restriction is not public, and nothing of it is here.
+    assert "Isaacson" not in r.text and "requested_by" not in r.text
+    # Before the preset took effect (2024-10-25) no area had an authorization.
+    past = public.get("/authorizations/areas", params={"at": "2024-10-24T23:59:59Z"}).json()
+    assert past["features"] == [] and past["at"] == "2024-10-24T23:59:59Z"
+    # gzip when the client accepts it: the same body, a third of the bytes.
+    z = public.get("/authorizations/areas", params={"at": "2025-06-01T00:00:00Z"},
+                   headers={"Accept-Encoding": "gzip"})
+    assert z.headers["content-encoding"] == "gzip" and z.num_bytes_downloaded < len(r.content) / 2
+    assert z.content == r.content  # httpx decoded it
+    bad = public.get("/authorizations/areas", params={"at": "yesterday-ish"})
+    assert bad.status_code == 422
+
+
 def test_regions_list_statuses(public):
     body = public.get("/regions").json()
     status = {r["region"]: r["status"] for r in body["regions"]}

@@ -21,6 +21,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 TAIPEI = (25.0330, 121.5654)
 KYIV = (50.4501, 30.5234)
+SIMFEROPOL = (44.95, 34.10)  # Crimea: region UA, area UA-43 (not authorized in the preset)
+MOSCOW = (55.75, 37.62)  # RU: not authorized
+WARSAW = (52.23, 21.01)  # PL: available
 
 
 def _skip_reasons() -> str | None:
@@ -124,6 +127,59 @@ def test_page_loads_and_draws_the_whole_world_without_cells(page, requests_seen)
         assert status in legend
     # Low zoom is aggregated: country statuses, never the (millions of) res-5 cells.
     assert not [u for u in requests_seen if "/api/v1/cells" in u], requests_seen
+
+
+def _drawn(page) -> None:
+    """Wait until the view's layers are loaded and the canvas has painted them."""
+    page.wait_for_function("document.getElementById('map-status').textContent.startsWith('countries')")
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def _pixels(page, places: dict[str, tuple[float, float]]) -> dict[str, tuple[int, ...]]:
+    """The map's colour at each place: the median of the 3x3 pixels around it."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.locator("#map").screenshot())).convert("RGB"))
+    out = {}
+    for name, (lat, lon) in places.items():
+        p = page.evaluate(f"map.latLngToContainerPoint([{lat}, {lon}])")
+        x, y = round(p["x"]), round(p["y"])
+        out[name] = tuple(int(v) for v in np.median(img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3), 0))
+    return out
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in css.removeprefix("rgb(").removesuffix(")").split(","))
+
+
+def _close(a, b, tol: int = 6) -> bool:
+    return max(abs(x - y) for x, y in zip(a, b)) <= tol
+
+
+def test_world_zoom_draws_crimea_not_authorized_over_available_ukraine(page, tmp_path):
+    page.evaluate("void map.setView([20, 0], 2, {animate: false})")  # the whole world
+    _drawn(page)
+    # The area layer holds Crimea with its own status (and the operator's waitlist cells).
+    areas = page.evaluate("document.body.dataset.areas").split()
+    assert "UA-43:not_authorized" in areas and sum(a.endswith(":waitlist") for a in areas) == 4
+    page.locator("#map").screenshot(path=str(tmp_path / "world.png"))
+    px = _pixels(page, {"simferopol": SIMFEROPOL, "kyiv": KYIV, "moscow": MOSCOW,
+                        "warsaw": WARSAW})
+    not_authorized = _rgb(page.evaluate("countryShade('not_authorized')"))
+    available = _rgb(page.evaluate("countryShade('available')"))
+    assert not _close(not_authorized, available, 40)
+    # Simferopol shows the 'not authorized' colour, as Russia does; Kyiv 'available', as
+    # Poland does (the countries' own fills, blended by the canvas, are the reference).
+    assert _close(px["simferopol"], not_authorized) and _close(px["simferopol"], px["moscow"]), px
+    assert _close(px["kyiv"], available) and _close(px["kyiv"], px["warsaw"]), px
+    # The date control: before the preset took effect no area has an authorization.
+    page.fill("[data-testid=date]", "2024-10-24")
+    page.dispatch_event("[data-testid=date]", "change")
+    page.wait_for_selector("body[data-map-at='2024-10-24T23:59:59Z']")
+    assert page.evaluate("document.body.dataset.areas") == ""
 
 
 def test_click_taipei_shows_coming_soon_with_the_reason_and_its_ledger_entry(page):

@@ -2,9 +2,12 @@
 // bundled Natural Earth, res-5 service cells coloured by status, click → decision with its
 // reasons and ledger entries, policy history by date, restrictions, simulation results.
 //
-// Low zoom (< CELL_ZOOM): countries are filled with their region status and restricted areas
-// are drawn over them, so the whole world stays a few hundred polygons. From CELL_ZOOM on,
-// the res-5 cells of the visible box come from /api/v1/cells.
+// Low zoom (< CELL_ZOOM): countries are filled with their region status; over them, the areas
+// that have their own authorization (Crimea inside Ukraine, the operator's waitlist cells:
+// an area beats its country in every decision) merged into a few polygons per rule; and on
+// top the restricted areas (a restriction beats any status). The whole world stays a few
+// hundred polygons. From CELL_ZOOM on, the res-5 cells of the visible box come from
+// /api/v1/cells, each with the status decided for it.
 "use strict";
 
 const API = "/api/v1";
@@ -18,6 +21,8 @@ const STATUSES = [
 ];
 const COLOR = Object.fromEntries(STATUSES.map(([key, , color]) => [key, color]));
 const NO_DATA = "#e8e8e8";
+const SEA = "#cfe3f3";
+const COUNTRY_OPACITY = 0.75;
 
 const state = { at: null, regionStatus: {}, cellsRequest: 0 };
 
@@ -27,6 +32,16 @@ function statusKey(status) {
 
 function colorOf(status) {
   return COLOR[statusKey(status)] || NO_DATA;
+}
+
+// A status colour as a country fill shows it (75 % over the sea), as an opaque colour: an
+// area drawn over its country then looks exactly like a country of its status (Crimea like
+// Russia, not like a grey-green mix of its status and Ukraine's).
+function countryShade(status) {
+  const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const [fg, bg] = [rgb(colorOf(status)), rgb(SEA)];
+  const mix = fg.map((c, i) => Math.round(COUNTRY_OPACITY * c + (1 - COUNTRY_OPACITY) * bg[i]));
+  return `rgb(${mix.join(",")})`;
 }
 
 function atParam() {
@@ -65,10 +80,21 @@ const renderer = L.canvas({ padding: 0.2 });
 const countries = L.geoJSON(null, {
   renderer,
   style: (feature) => ({
-    color: "#555", weight: 0.6, fillOpacity: 0.75,
+    color: "#555", weight: 0.6, fillOpacity: COUNTRY_OPACITY,
     fillColor: colorOf(state.regionStatus[feature.properties.a2]),
   }),
   interactive: false,
+}).addTo(map);
+
+// Areas with their own authorization, in the server's order (least specific first, so where
+// two overlap the one that decides is painted last), opaque in the country shade of their
+// status, outlined in the status colour so that single cells stay visible at world zoom.
+const policyAreas = L.geoJSON(null, {
+  renderer, interactive: false,
+  style: (feature) => ({
+    color: colorOf(feature.properties.status), weight: 0.6, opacity: 0.9,
+    fillColor: countryShade(feature.properties.status), fillOpacity: 1,
+  }),
 }).addTo(map);
 
 const restrictedAreas = L.geoJSON(null, {
@@ -101,6 +127,14 @@ async function loadRegions() {
   countries.setStyle(countries.options.style);
 }
 
+async function loadPolicyAreas() {
+  const body = await getJSON(`${API}/authorizations/areas?${atParam().slice(1)}`);
+  policyAreas.clearLayers();
+  policyAreas.addData(body);
+  document.body.dataset.areas = body.features
+    .map((f) => `${f.properties.code || f.properties.id}:${f.properties.status}`).join(" ");
+}
+
 async function loadRestrictedAreas() {
   const body = await getJSON(`${API}/restrictions/areas?${atParam().slice(1)}`);
   restrictedAreas.clearLayers();
@@ -114,19 +148,31 @@ function viewBbox() {
   return [west, south, east, north].map((v) => v.toFixed(3)).join(",");
 }
 
+// The canvas paints layers in the order they were (re)added, and a layer whose data is
+// reloaded goes on top; so after every load the order is set again, bottom to top.
+function orderLayers() {
+  if (map.getZoom() >= CELL_ZOOM) {
+    countries.bringToFront(); // outlines over the cells
+  } else {
+    policyAreas.bringToFront(); // an area beats its country
+    restrictedAreas.bringToFront(); // a restriction beats any status
+  }
+  if (map.hasLayer(simLayer)) simLayer.bringToFront();
+}
+
 function styleForZoom(cellZoom) {
-  // Country fills at low zoom; at cell zoom only their outlines, drawn over the cells.
+  // Country fills at low zoom; at cell zoom only their outlines, drawn over the cells (which
+  // carry the areas' and restrictions' statuses themselves).
   countries.options.style = (feature) => ({
-    color: "#444", weight: cellZoom ? 1 : 0.6, fillOpacity: cellZoom ? 0 : 0.75,
+    color: "#444", weight: cellZoom ? 1 : 0.6, fillOpacity: cellZoom ? 0 : COUNTRY_OPACITY,
     fillColor: colorOf(state.regionStatus[feature.properties.a2]),
   });
   countries.setStyle(countries.options.style);
-  if (cellZoom) {
-    map.removeLayer(restrictedAreas);
-    countries.bringToFront();
-  } else if (!map.hasLayer(restrictedAreas)) {
-    restrictedAreas.addTo(map);
+  for (const layer of [policyAreas, restrictedAreas]) {
+    if (cellZoom) map.removeLayer(layer);
+    else if (!map.hasLayer(layer)) layer.addTo(map);
   }
+  orderLayers();
 }
 
 async function loadCells() {
@@ -143,6 +189,7 @@ async function loadCells() {
     if (ticket !== state.cellsRequest) return; // a newer view superseded this one
     cells.clearLayers();
     cells.addData(body);
+    orderLayers();
     setMapStatus(`${body.features.length} cells`);
   } catch (error) {
     if (ticket === state.cellsRequest) setMapStatus(`cells: ${error.message}`);
@@ -380,8 +427,9 @@ async function loadSimulations() {
 // --- date control ----------------------------------------------------------------------------
 async function refreshAll() {
   setMapStatus("loading…");
-  await Promise.all([loadRegions(), loadRestrictedAreas(), loadRestrictionList()]);
-  await loadCells();
+  await Promise.all([loadRegions(), loadPolicyAreas(), loadRestrictedAreas(),
+    loadRestrictionList()]);
+  await loadCells(); // also puts the layers back in order
   document.body.dataset.mapAt = state.at || "now";
 }
 

@@ -1,4 +1,5 @@
-"""The objects behind the routes: store, keys, policy view, sky cache, terminals, simulation runs.
+"""The objects behind the routes: store, keys, policy view, area layer, sky cache, terminals,
+simulation runs.
 
 :class:`Services` is the app's context object (one per app, built at startup). Routes stay
 thin: they parse, call a method here or in the layers below, and format.
@@ -24,6 +25,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from skygate.api.approvals import ApprovalQueue
+from skygate.api.areas import AreaLayer
 from skygate.api.config import ServerConfig
 from skygate.api.security import KeyStore
 from skygate.api.simulations import SimulationRuns
@@ -222,6 +224,7 @@ class Services:
         self.store = open_store(config.core)
         self.keys = KeyStore(self.store)
         self.policy = PolicyView(self.store, config.api.policy_check_s)
+        self.areas = AreaLayer()
         self.sky = SkyCache(config.api.constellation, config.api.sky_slot_s)
         self.approvals = ApprovalQueue(self.store)
         self.simulations = SimulationRuns(config.api.sim_dir)
@@ -238,6 +241,7 @@ class Services:
         now = datetime.now(timezone.utc)
         self.policy.decide_point(0.0, 0.0, now)
         self.policy.cell_statuses(box, now)
+        self.areas.geojson(self.policy.state(), now)  # merges today's areas once
         self.sky.snapshot().in_view(0.0, 0.0)  # compiles the in-view kernel (cached)
 
     def close(self) -> None:

@@ -1,4 +1,5 @@
-"""The service-map layers: res-5 cells with status, per-country statuses, country outlines."""
+"""The service-map layers: res-5 cells with status, per-country statuses, the areas scoped
+by their own authorizations (merged polygons), country outlines."""
 
 from __future__ import annotations
 
@@ -93,6 +94,18 @@ def regions(services: ServicesDep, at: AtQuery = None):
     """Every country's own service status (region-wide rules) at a time (default now)."""
     when = parse_at(at)
     return {"at": when, "regions": services.policy.region_statuses(when)}
+
+
+@router.get("/authorizations/areas", responses={200: {"content": {_GEOJSON: {}}, "description":
+                                                      "GeoJSON FeatureCollection, draw order"}})
+def authorization_areas(request: Request, services: ServicesDep, at: AtQuery = None) -> Response:
+    """Area-scoped authorizations in force (e.g. Crimea), merged into polygons, in draw order."""
+    when = parse_at(at)
+    body = services.areas.geojson(services.policy.state(), when)
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        return Response(gzip.compress(body, compresslevel=5, mtime=0), media_type=_GEOJSON,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, media_type=_GEOJSON, headers={"Vary": "Accept-Encoding"})
 
 
 @lru_cache(maxsize=1)
