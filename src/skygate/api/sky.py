@@ -21,14 +21,16 @@ from datetime import datetime, timezone
 import numba
 import numpy as np
 
+from skygate.earth.geodesy import DEFAULT_MIN_ELEVATION_DEG, WGS84_A_KM, WGS84_F
+
 __all__ = ["SkySnapshot", "SkyCache", "MIN_ELEVATION_DEG"]
 
-# 25° user min elevation: FCC 21-48, shared facts §2.
-MIN_ELEVATION_DEG = 25.0
+# 25° user min elevation: FCC 21-48, shared facts §2 (the one constant in earth.geodesy).
+MIN_ELEVATION_DEG = DEFAULT_MIN_ELEVATION_DEG
 
-# WGS84 (NIMA TR8350.2).
-_A_KM = 6378.137
-_F = 1.0 / 298.257223563
+# WGS84 (NIMA TR8350.2), from earth.geodesy so the ellipsoid is defined once.
+_A_KM = WGS84_A_KM
+_F = WGS84_F
 _E2 = _F * (2.0 - _F)
 
 # Positions counted as satellites: 100 km to 3,000 km above the ellipsoid (LEO is <= 2,000 km).
@@ -178,7 +180,6 @@ class SkyCache:
         self._constellation = None
         self._slots: dict[int, SkySnapshot] = {}
         self._lock = threading.Lock()
-        self.computed = 0  # snapshots computed so far (for tests and the benchmark)
 
     @property
     def constellation(self):
@@ -217,5 +218,4 @@ class SkyCache:
         ok = (eph.error[:, 0] == 0) & (radius_km >= _MIN_RADIUS_KM) & (radius_km <= _MAX_RADIUS_KM)
         r = np.ascontiguousarray(eph.r_ecef_km[ok, 0, :], dtype=np.float64)
         age_days = float(np.median((times[0] - con.epochs) / np.timedelta64(1, "D")))
-        self.computed += 1
         return SkySnapshot(at=at, r_ecef_km=r, elements_age_days=age_days)

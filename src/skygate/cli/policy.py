@@ -89,8 +89,7 @@ def check(
 
         check_coordinates(lat, lon)  # names --lat/--lon mistakes the way `visible` does
     when = _time(at, "--at")
-    with _store() as store:
-        policy = load_policy(store)
+    policy = load_policy()  # opens the store and closes it again
     where = cell if cell is not None else (lat, lon)
     decision = decide(where, when, terminal, policy=policy, speed_kmh=speed_kmh,
                       days_abroad=days_abroad, ocean_mode=ocean_mode)
@@ -247,8 +246,7 @@ def list_cmd(
 
     fmt = _fmt(fmt)
     when = _time(at, "--at") or parse_time("now")
-    with _store() as store:
-        state = load_policy(store, at=when)
+    state = load_policy(at=when)
     payload = state.to_json(None if all_rules else when)
     payload["at"] = when.isoformat()
     if fmt == "json":
@@ -299,8 +297,7 @@ def map_cmd(
         raise InputError(f"{cells.size:,} cells is too many for one GeoJSON file",
                          where="--region/--bbox", hint="choose a smaller region or box")
     when = _time(at, "--at") or parse_time("now")
-    with _store() as store:
-        state = load_policy(store)
+    state = load_policy()
     comp = compile_policy(state, when, when + timedelta(seconds=1), cells=cells, terminal=terminal,
                           speed_kmh=speed_kmh, ocean_mode=ocean_mode)
     speed = comp.max_speed_kmh

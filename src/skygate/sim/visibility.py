@@ -26,13 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from skygate.earth.geodesy import WGS84_A_KM, WGS84_F
+
 __all__ = [
     "CellFrame", "Visibility", "visible_pairs", "cap_half_angle_deg", "count_visible",
     "DEFAULT_TOP_K",
 ]
 
-_A_KM = 6378.137  # WGS84 semi-major axis
-_F = 1.0 / 298.257223563
+_A_KM = WGS84_A_KM  # the ellipsoid of earth.geodesy, defined once there
+_F = WGS84_F
 _E2 = _F * (2.0 - _F)
 _R_MIN_KM = 6356.0  # below the polar radius: the smallest Earth radius gives the widest cap
 _BAND_DEG = 3.0  # latitude band height; 2–4° measured alike, 3° slightly best

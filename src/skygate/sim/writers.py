@@ -217,7 +217,7 @@ class RunWriter:
             "regions": self.regions_summary(),
             "engine": engine,
             "runtime_s": round(runtime_s, 3),
-            "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "generated_at": format_time(datetime.now(timezone.utc)),
         }
 
 

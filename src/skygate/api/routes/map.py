@@ -21,7 +21,24 @@ from skygate.policy.model import check_terminal
 
 router = APIRouter(tags=["map"])
 
-_GEOJSON = "application/geo+json"
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+def geojson_doc(description: str) -> dict:
+    """The OpenAPI ``responses`` of a route that answers GeoJSON rather than JSON."""
+    return {200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": description}}
+
+
+def geojson_response(request: Request, body: bytes, *, gzipped: bool = False) -> Response:
+    """GeoJSON bytes as a response, gzip-encoded when the client accepts it (coordinates
+    compress well). ``gzipped``: ``body`` is already gzip (a cached layer), so it is sent as
+    is, or decompressed for a client that does not take gzip."""
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        data = body if gzipped else gzip.compress(body, compresslevel=5, mtime=0)
+        return Response(data, media_type=GEOJSON_MEDIA_TYPE,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    data = gzip.decompress(body) if gzipped else body
+    return Response(data, media_type=GEOJSON_MEDIA_TYPE, headers={"Vary": "Accept-Encoding"})
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -58,8 +75,7 @@ def _cells_for(request: Request, bbox: str | None, region: str | None) -> np.nda
     return _cells.cells_in_bbox(*parse_bbox(bbox), res=5)
 
 
-@router.get("/cells", responses={200: {"content": {_GEOJSON: {}}, "description":
-                                       "GeoJSON FeatureCollection (RFC 7946)"}})
+@router.get("/cells", responses=geojson_doc("GeoJSON FeatureCollection (RFC 7946)"))
 def cells(
     request: Request,
     services: ServicesDep,
@@ -86,7 +102,7 @@ def cells(
     collection["at"] = when.isoformat()
     collection["count"] = int(cells64.size)
     body = json.dumps(collection, separators=(",", ":"))
-    return Response(body, media_type=_GEOJSON)
+    return Response(body, media_type=GEOJSON_MEDIA_TYPE)
 
 
 @router.get("/regions", response_model=RegionList)
@@ -96,16 +112,11 @@ def regions(services: ServicesDep, at: AtQuery = None):
     return {"at": when, "regions": services.policy.region_statuses(when)}
 
 
-@router.get("/authorizations/areas", responses={200: {"content": {_GEOJSON: {}}, "description":
-                                                      "GeoJSON FeatureCollection, draw order"}})
+@router.get("/authorizations/areas", responses=geojson_doc("GeoJSON FeatureCollection, draw order"))
 def authorization_areas(request: Request, services: ServicesDep, at: AtQuery = None) -> Response:
     """Area-scoped authorizations in force (e.g. Crimea), merged into polygons, in draw order."""
     when = parse_at(at)
-    body = services.areas.geojson(services.policy.state(), when)
-    if "gzip" in request.headers.get("accept-encoding", "").lower():
-        return Response(gzip.compress(body, compresslevel=5, mtime=0), media_type=_GEOJSON,
-                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-    return Response(body, media_type=_GEOJSON, headers={"Vary": "Accept-Encoding"})
+    return geojson_response(request, services.areas.geojson(services.policy.state(), when))
 
 
 @lru_cache(maxsize=1)
@@ -114,9 +125,8 @@ def _outlines() -> bytes:
     return gzip.decompress(data.read_bytes())
 
 
-@router.get("/outlines", responses={200: {"content": {_GEOJSON: {}}, "description":
-                                          "GeoJSON FeatureCollection"}})
+@router.get("/outlines", responses=geojson_doc("GeoJSON FeatureCollection"))
 def outlines() -> Response:
     """Country outlines for drawing the map (Natural Earth 1:50m, simplified; a2/a3/name)."""
-    return Response(_outlines(), media_type=_GEOJSON,
+    return Response(_outlines(), media_type=GEOJSON_MEDIA_TYPE,
                     headers={"Cache-Control": "public, max-age=86400"})

@@ -18,6 +18,7 @@ from skygate.api.deps import (
 )
 from skygate.api.redact import sees_private
 from skygate.api.routes.availability import AtQuery, parse_at
+from skygate.api.routes.map import GEOJSON_MEDIA_TYPE, geojson_doc
 from skygate.api.schemas import ApproveIn, AuthorizationIn, RestrictionIn, RevokeIn
 from skygate.api.security import Principal, Role
 from skygate.errors import InputError
@@ -148,8 +149,7 @@ def list_restrictions(
             "restrictions": [_restr_out(r, when) for r in sorted(visible, key=lambda r: r.id)]}
 
 
-@router.get("/restrictions/areas", responses={200: {"content": {"application/geo+json": {}},
-                                                    "description": "GeoJSON FeatureCollection"}})
+@router.get("/restrictions/areas", responses=geojson_doc("GeoJSON FeatureCollection"))
 def restriction_areas(services: ServicesDep, at: AtQuery = None) -> Response:
     """Cells under a terminal_disable restriction in force (the map's low-zoom overlay)."""
     import json
@@ -164,7 +164,7 @@ def restriction_areas(services: ServicesDep, at: AtQuery = None) -> Response:
     cells = np.unique(np.concatenate([r.scope.cells for r in rules])) if rules else np.zeros(0, np.uint64)
     cells = cells[:services.config.api.max_cells]
     body = _cells.cell_boundaries_geojson(cells, properties={"status": np.full(cells.size, "restricted")})
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")
+    return Response(json.dumps(body, separators=(",", ":")), media_type=GEOJSON_MEDIA_TYPE)
 
 
 def _scope_of(body: RestrictionIn):

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import gzip
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from skygate.api.deps import ServicesDep
+from skygate.api.routes.map import geojson_doc, geojson_response
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
 RunQuery = Annotated[str, Query(min_length=1, max_length=300,
                                 description="the run's name, as GET /simulations lists it")]
-_GEOJSON = "application/geo+json"
 
 
 @router.get("")
@@ -29,12 +28,7 @@ def run_summary(services: ServicesDep, run: RunQuery) -> dict:
     return services.simulations.summary(run)
 
 
-@router.get("/cells", responses={200: {"content": {_GEOJSON: {}}, "description":
-                                       "GeoJSON FeatureCollection (RFC 7946)"}})
+@router.get("/cells", responses=geojson_doc("GeoJSON FeatureCollection (RFC 7946)"))
 def run_cells(request: Request, services: ServicesDep, run: RunQuery) -> Response:
     """One run's per-cell results as GeoJSON (coverage, satellites in view, demand, served)."""
-    body = services.simulations.cells_geojson_gz(run)
-    if "gzip" in request.headers.get("accept-encoding", "").lower():
-        return Response(body, media_type=_GEOJSON,
-                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-    return Response(gzip.decompress(body), media_type=_GEOJSON, headers={"Vary": "Accept-Encoding"})
+    return geojson_response(request, services.simulations.cells_geojson_gz(run), gzipped=True)
