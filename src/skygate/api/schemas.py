@@ -159,14 +159,11 @@ class TerminalActivate(BaseModel):
     days_abroad: float | None = _days_field()
 
 
-class TerminalRelocate(BaseModel):
-    model_config = _STRICT
+class TerminalRelocate(TerminalActivate):
+    """Body of relocate: the new place, plus the same options as activate."""
+
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
-    ocean_mode: bool | None = Field(default=None, description=OCEAN_MODE_DOC + "; switches "
-                                    "the stored setting (maritime only); omit to keep it")
-    speed_kmh: float | None = _speed_field()
-    days_abroad: float | None = _days_field()
 
 
 class TerminalSuspend(BaseModel):
